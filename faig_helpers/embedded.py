@@ -1,0 +1,137 @@
+"""The embedded default: photographs from installed packages, the evaluation dataset root and
+the tiny trained model pairs in ``data/``.
+
+``python -m faig_helpers embed`` re-copies the photographs and rebuilds the dataset root;
+``python -m faig_helpers retrain`` retrains both model pairs (about 40 minutes on 2 CPU cores).
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .images import read_image, write_image
+
+__all__ = ["REPO", "DATA", "DATASET_ROOT", "DATASET_NAME", "MODELS", "PAIRS", "pair_paths",
+           "make_embedded_data", "retrain"]
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data"
+TRAIN_DIR = DATA / "images" / "train"
+EVAL_HR_DIR = DATA / "images" / "eval"
+DATASET_NAME = "embedded"
+DATASET_ROOT = DATA / "datasets" / DATASET_NAME
+MODELS = DATA / "models"
+
+#: model pairs: name → (architecture constructor kwargs, baseline iterations, target iterations)
+PAIRS = {
+    "srresnet": (dict(arch="MSRResNet", num_feat=32, num_block=4, upscale=2), 4000, 4000),
+    "srcnn_style": (dict(arch="SRCNNStyle", channels=(32, 32, 32, 32, 32, 32), upscale=2), 4000, 4000),
+}
+
+
+def pair_paths(net: str) -> tuple[Path, Path]:
+    """(baseline, target) checkpoint paths of an embedded pair."""
+    return MODELS / f"{net}_x2_baseline.pth", MODELS / f"{net}_x2_target.pth"
+
+
+def _sources() -> tuple[Path, Path]:
+    import matplotlib
+    import skimage
+
+    return Path(skimage.__file__).parent / "data", Path(matplotlib.get_data_path()) / "sample_data"
+
+
+# (package, file, licence / credit as stated by the package)
+TRAIN_SOURCES = [
+    ("scikit-image", "astronaut.png", "public domain (NASA)"),
+    ("scikit-image", "motorcycle_left.png", "Middlebury stereo dataset, scikit-image sample data"),
+    ("scikit-image", "hubble_deep_field.jpg", "public domain (NASA); top-left 384×384 crop"),
+    ("scikit-image", "brick.png", "CC0 (CC0Textures)"),
+    ("scikit-image", "grass.png", "CC0 (DeviantArt, linolafett)"),
+    ("scikit-image", "gravel.png", "CC0 (CC0Textures)"),
+    ("scikit-image", "coins.png", "public domain (Walters Art Museum)"),
+    ("scikit-image", "moon.png", "public domain, scikit-image sample data"),
+    ("scikit-image", "page.png", "public domain, scikit-image sample data"),
+    ("scikit-image", "text.png", "public domain, scikit-image sample data"),
+]
+# (package, file, licence, crop top, crop left); every crop is 128×128 HR
+EVAL_SOURCES = [
+    ("scikit-image", "chelsea.png", "CC0 (Stefan van der Walt)", 40, 120),
+    ("scikit-image", "coffee.png", "CC0 (Rachel Michetti)", 60, 180),
+    ("scikit-image", "coffee.png", "CC0 (Rachel Michetti)", 250, 420),
+    ("scikit-image", "rocket.jpg", "public domain (SpaceX)", 290, 250),
+    ("scikit-image", "camera.png", "CC0 (Lav Varshney)", 60, 200),
+    ("scikit-image", "ihc.png", "public domain (CMMI), scikit-image 'immunohistochemistry'", 200, 200),
+    ("matplotlib", "grace_hopper.jpg", "public domain (US Navy), matplotlib sample data", 120, 150),
+    ("matplotlib", "grace_hopper.jpg", "public domain (US Navy), matplotlib sample data", 20, 10),
+]
+EVAL_SIZE = 128
+TRAIN_MAX = 512  # training images are cropped to at most this size (hubble: 384)
+
+
+def make_embedded_data(seed: int = 0) -> Path:
+    """Copy the photographs into ``data/images`` and build ``data/datasets/embedded``."""
+    from .degradations import build_dataset_root
+
+    sk, mpl = _sources()
+    src = {"scikit-image": sk, "matplotlib": mpl}
+    TRAIN_DIR.mkdir(parents=True, exist_ok=True)
+    EVAL_HR_DIR.mkdir(parents=True, exist_ok=True)
+    lines = ["# Embedded images: sources and licences", "",
+             "Copied by `python -m faig_helpers embed` from packages installed with this project.", "",
+             "## Training (`images/train/`)", "", "| file | package | licence |", "|---|---|---|"]
+    for pkg, name, lic in TRAIN_SOURCES:
+        size = 384 if "hubble" in name else TRAIN_MAX
+        img = read_image(src[pkg] / name)[:size, :size]
+        write_image(TRAIN_DIR / (Path(name).stem + ".png"), img)
+        lines.append(f"| {Path(name).stem}.png | {pkg} `{name}` | {lic} |")
+    lines += ["", f"## Held-out evaluation (`images/eval/`, {EVAL_SIZE}×{EVAL_SIZE} HR crops; "
+              f"`datasets/{DATASET_NAME}/` is built from them)", "",
+              "| file | package | crop (top, left) | licence |", "|---|---|---|---|"]
+    for k, (pkg, name, lic, top, left) in enumerate(EVAL_SOURCES):
+        img = read_image(src[pkg] / name)[top:top + EVAL_SIZE, left:left + EVAL_SIZE]
+        assert img.shape[:2] == (EVAL_SIZE, EVAL_SIZE), (name, img.shape)
+        out = f"{k:02d}_{Path(name).stem}.png"
+        write_image(EVAL_HR_DIR / out, img)
+        lines.append(f"| {out} | {pkg} `{name}` | ({top}, {left}) | {lic} |")
+    (DATA / "SOURCES.md").write_text("\n".join(lines) + "\n")
+    if DATASET_ROOT.exists():
+        shutil.rmtree(DATASET_ROOT)
+    return build_dataset_root(EVAL_HR_DIR, DATASET_ROOT, scale=2, seed=seed)
+
+
+def retrain(nets: Sequence[str] = tuple(PAIRS), threads: int | None = None, scale_iters: float = 1.0) -> None:
+    """Retrain the embedded pairs: baseline on clean inputs, then target fine-tuned on the mix."""
+    import torch
+
+    from .archs import build
+    from .checkpoint import load_state_dict
+    from .train import TrainConfig, train
+
+    for net in nets:
+        spec, it_b, it_t = PAIRS[net]
+        b_path, t_path = pair_paths(net)
+        torch.manual_seed(0)
+        model = build(spec)
+        train(model, TRAIN_DIR, b_path, TrainConfig(iters=int(it_b * scale_iters), mode="clean", lr=2e-4,
+                                                   threads=threads))
+        model = build(spec)
+        train(model, TRAIN_DIR, t_path, TrainConfig(iters=int(it_t * scale_iters), mode="mix", lr=1e-4,
+                                                   seed=1, threads=threads), init=load_state_dict(b_path))
+
+
+def main(argv: Sequence[str] | None = None, command: str = "retrain") -> None:
+    ap = argparse.ArgumentParser(prog=f"python -m faig_helpers {command}")
+    if command == "retrain":
+        ap.add_argument("--nets", nargs="+", default=list(PAIRS), choices=list(PAIRS))
+        ap.add_argument("--threads", type=int, default=None)
+        a = ap.parse_args(argv)
+        retrain(a.nets, a.threads)
+    else:
+        ap.add_argument("--seed", type=int, default=0)
+        a = ap.parse_args(argv)
+        print(make_embedded_data(a.seed))

@@ -1,0 +1,34 @@
+"""Restoring evaluation inputs and the PSNR table of a model pair."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import torch
+from torch import nn
+
+from .degradations import DatasetRoot
+from .metrics import psnr
+
+__all__ = ["restore", "psnr_table"]
+
+
+@torch.no_grad()
+def restore(model: nn.Module, x: torch.Tensor | list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
+    """Run ``model`` on one (1, 3, h, w) input or a list of them (no grad, model's device)."""
+    dev = next(model.parameters()).device
+    if isinstance(x, list):
+        return [model(t.to(dev)).cpu() for t in x]
+    return model(x.to(dev)).cpu()
+
+
+def psnr_table(models: Mapping[str, nn.Module], data: DatasetRoot, scale: int = 2) -> pd.DataFrame:
+    """Mean PSNR (dB, RGB, border of ``scale`` pixels cropped) per model and input kind."""
+    rows = []
+    for name, model in models.items():
+        row = {"model": name}
+        for kind in ("clean", "blur", "noise"):
+            outs = restore(model, getattr(data, kind))
+            row[kind] = sum(psnr(o, g, scale) for o, g in zip(outs, data.gt)) / len(data)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model").rename(columns={"clean": "clean", "blur": "blurry", "noise": "noisy"})

@@ -1,0 +1,100 @@
+"""Image I/O and conversions.
+
+Arrays are float32 in [0, 1]. ``read_image`` returns HWC RGB by default (BGR on request);
+grayscale inputs are replicated to 3 channels and RGBA is composited onto white.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .io_utils import atomic_path
+
+__all__ = ["ImageError", "read_image", "write_image", "to_tensor", "to_image", "mod_crop",
+           "to_uint8", "rgb_to_luma", "IMAGE_SUFFIXES", "list_images"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+class ImageError(ValueError):
+    """An image file is unreadable or a dataset folder is inconsistent."""
+
+
+def read_image(path: str | os.PathLike, order: str = "rgb") -> np.ndarray:
+    """Read an image file as float32 HWC in [0, 1], 3 channels, ``order`` 'rgb' or 'bgr'."""
+    path = Path(path)
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise ImageError(f"{path}: cannot be read as an image" + ("" if path.exists() else " (no such file)"))
+    scale = 65535.0 if img.dtype == np.uint16 else 255.0
+    img = img.astype(np.float32) / scale
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    elif img.shape[2] == 4:
+        alpha = img[..., 3:]
+        img = img[..., :3] * alpha + (1.0 - alpha)
+    elif img.shape[2] == 1:
+        img = np.repeat(img, 3, axis=2)
+    return np.ascontiguousarray(img[..., ::-1] if order == "rgb" else img)
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    """Round and clip a [0, 1] float image to uint8."""
+    return np.clip(np.round(np.asarray(img, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
+
+
+def write_image(path: str | os.PathLike, img: np.ndarray, order: str = "rgb") -> Path:
+    """Write a float [0, 1] HWC image (8 bit, atomically)."""
+    arr = to_uint8(img)
+    if arr.ndim == 3 and (arr == arr[..., :1]).all():  # gray stored as one channel
+        arr = arr[..., 0]
+    elif arr.ndim == 3 and order == "rgb":
+        arr = arr[..., ::-1]
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        ok, buf = cv2.imencode(path.suffix or ".png", arr)
+        if not ok:
+            raise ImageError(f"{path}: could not encode image")
+        tmp.write_bytes(buf.tobytes())
+    return path
+
+
+def to_tensor(img: np.ndarray) -> torch.Tensor:
+    """HWC float image → (1, C, H, W) tensor."""
+    return torch.from_numpy(np.ascontiguousarray(np.asarray(img, np.float32).transpose(2, 0, 1)))[None]
+
+
+def to_image(t: torch.Tensor) -> np.ndarray:
+    """(1, C, H, W) or (C, H, W) tensor → HWC float32 array clipped to [0, 1]."""
+    t = t.detach().float().cpu()
+    if t.ndim == 4:
+        t = t[0]
+    return t.clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def mod_crop(img: np.ndarray, scale: int) -> np.ndarray:
+    """Crop H and W down to multiples of ``scale`` (top-left kept)."""
+    h, w = img.shape[:2]
+    return img[: h - h % scale, : w - w % scale]
+
+
+def rgb_to_luma(img: torch.Tensor | np.ndarray, channel_dim: int = 1):
+    """ITU-R BT.601 luma Y = 0.299 R + 0.587 G + 0.114 B (RGB channel order)."""
+    w = (0.299, 0.587, 0.114)
+    if isinstance(img, torch.Tensor):
+        r, g, b = img.unbind(channel_dim)
+    else:
+        r, g, b = np.moveaxis(np.asarray(img), channel_dim, 0)
+    return w[0] * r + w[1] * g + w[2] * b
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files of ``folder``, sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ImageError(f"{folder}: no such folder")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

@@ -1,0 +1,143 @@
+"""Training code for the embedded model pairs (BasicSR-style, CPU-friendly).
+
+Baseline θ̄: trained from scratch on clean ×2 inputs only. Target θ: fine-tuned from θ̄ on the
+original mix — blur with probability 0.5 and noise with probability 0.5, independently.
+L1 loss, Adam, random crops + flips + 90° rotations, EMA weights saved as ``params_ema``.
+Training is iteration-based and seeded; checkpoints are written atomically every
+``save_every`` iterations together with the optimizer state, so an interrupted run resumes.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .checkpoint import save_checkpoint
+from .degradations import add_noise, blur, downsample, quantize
+from .images import list_images, read_image
+from .io_utils import atomic_path
+
+__all__ = ["TrainConfig", "degrade_batch", "train"]
+
+
+@dataclass
+class TrainConfig:
+    iters: int = 4000
+    batch: int = 16
+    patch: int = 64  # HR patch size
+    lr: float = 2e-4
+    lr_min: float = 1e-6  # cosine annealing floor
+    ema_decay: float = 0.999
+    mode: str = "clean"  # 'clean' (baseline) or 'mix' (target)
+    seed: int = 0
+    save_every: int = 500
+    threads: int | None = None
+
+
+def degrade_batch(hr: torch.Tensor, mode: str, gen: torch.Generator, scale: int = 2) -> torch.Tensor:
+    """Per-sample degradation: 'clean' → D₂(y); 'mix' → blur w.p. ½ then D₂, then noise w.p. ½."""
+    if mode == "clean":
+        return quantize(downsample(hr, scale))
+    n = hr.shape[0]
+    use_blur = torch.rand(n, generator=gen) < 0.5
+    use_noise = torch.rand(n, generator=gen) < 0.5
+    x = hr.clone()
+    if use_blur.any():
+        x[use_blur] = blur(hr[use_blur])
+    x = downsample(x, scale)
+    noisy = add_noise(x, 0.1, gen)
+    x = torch.where(use_noise[:, None, None, None], noisy, x)
+    return quantize(x)
+
+
+class PatchSampler:
+    """Random HR patches with flips and 90° rotations from a list of images."""
+
+    def __init__(self, images: Sequence[np.ndarray], patch: int, seed: int) -> None:
+        self.images = [torch.from_numpy(im.transpose(2, 0, 1).copy()) for im in images if min(im.shape[:2]) >= patch]
+        if not self.images:
+            raise ValueError(f"no training image is at least {patch}x{patch}")
+        self.patch = patch
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, batch: int) -> torch.Tensor:
+        out = []
+        for _ in range(batch):
+            im = self.images[self.rng.integers(len(self.images))]
+            h, w = im.shape[1:]
+            y, x = self.rng.integers(h - self.patch + 1), self.rng.integers(w - self.patch + 1)
+            p = im[:, y:y + self.patch, x:x + self.patch]
+            if self.rng.random() < 0.5:
+                p = p.flip(-1)
+            if self.rng.random() < 0.5:
+                p = p.flip(-2)
+            if self.rng.random() < 0.5:
+                p = p.transpose(-1, -2)
+            out.append(p)
+        return torch.stack(out)
+
+
+def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.PathLike,
+          cfg: TrainConfig, scale: int = 2, init: dict | None = None) -> Path:
+    """Train ``net`` (optionally initialised from state dict ``init``) and save the EMA weights.
+
+    A resume file ``<out_path>.resume.pt`` is kept while training and removed at the end.
+    """
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    out_path = Path(out_path)
+    resume_path = out_path.with_suffix(".resume.pt")
+    if init is not None:
+        net.load_state_dict(init)
+    ema = copy.deepcopy(net).eval().requires_grad_(False)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.iters, eta_min=cfg.lr_min)
+    sampler = PatchSampler([read_image(p) for p in list_images(image_folder)], cfg.patch, cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    start = 0
+    if resume_path.exists():
+        st = torch.load(resume_path, weights_only=False)
+        if st["config"] == asdict(cfg):
+            net.load_state_dict(st["net"]); ema.load_state_dict(st["ema"])
+            opt.load_state_dict(st["opt"]); sched.load_state_dict(st["sched"])
+            sampler.rng.bit_generator.state = st["rng"]; gen.set_state(st["gen"])
+            start = st["iter"]
+    params, ema_params = list(net.parameters()), list(ema.parameters())
+    net.train()
+    losses: list[float] = []
+    t0 = time.time()
+    bar = tqdm(range(start, cfg.iters), initial=start, total=cfg.iters, desc=f"train {out_path.stem}",
+               mininterval=5)
+    for it in bar:
+        hr = sampler(cfg.batch)
+        lr_img = degrade_batch(hr, cfg.mode, gen, scale)
+        loss = F.l1_loss(net(lr_img), hr)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        with torch.no_grad():
+            torch._foreach_lerp_(ema_params, params, 1 - cfg.ema_decay)
+        losses.append(loss.item())
+        if (it + 1) % 50 == 0:
+            bar.set_postfix(l1=f"{np.mean(losses[-50:]):.4f}")
+        if (it + 1) % cfg.save_every == 0 and it + 1 < cfg.iters:
+            with atomic_path(resume_path) as tmp:
+                torch.save(dict(config=asdict(cfg), iter=it + 1, net=net.state_dict(), ema=ema.state_dict(),
+                                opt=opt.state_dict(), sched=sched.state_dict(),
+                                rng=sampler.rng.bit_generator.state, gen=gen.get_state()), tmp)
+    bar.close()
+    save_checkpoint(out_path, ema.state_dict(), net.state_dict())
+    resume_path.unlink(missing_ok=True)
+    print(f"{out_path}: {cfg.iters - start} iterations in {time.time() - t0:.0f} s")
+    return out_path

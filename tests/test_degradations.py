@@ -1,0 +1,84 @@
+import hashlib
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from faig_helpers.degradations import (FOLDERS, blur, build_dataset_root, degrade, downsample, gaussian_kernel,
+                                       load_dataset)
+from faig_helpers.images import ImageError, mod_crop, read_image, to_tensor, write_image
+
+
+def test_gaussian_kernel_matches_opencv():
+    k = gaussian_kernel(21, 2.0).double().numpy()
+    g = cv2.getGaussianKernel(21, 2.0)
+    assert abs(k.sum() - 1) < 1e-6
+    np.testing.assert_allclose(k, g @ g.T, atol=1e-7)
+
+
+def test_blur_and_downsample_match_opencv_pipeline_of_the_original():
+    rng = np.random.default_rng(0)
+    img = rng.random((40, 36, 3)).astype(np.float32)
+    k = gaussian_kernel(21, 2.0).numpy()
+    ref = cv2.resize(cv2.filter2D(img, -1, k), (18, 20), interpolation=cv2.INTER_LINEAR)
+    ours = downsample(blur(to_tensor(img)))[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(ours, ref, atol=1e-5)
+
+
+def test_noise_level_and_quantisation():
+    hr = torch.full((1, 3, 128, 128), 0.5)
+    x = degrade(hr, "noise", generator=torch.Generator().manual_seed(0))
+    assert x.shape == (1, 3, 64, 64)
+    assert abs(x.std().item() - 0.1) < 0.005
+    assert torch.equal(x, torch.round(x * 255) / 255)
+    with pytest.raises(ValueError, match="unknown degradation 'jpeg'"):
+        degrade(hr, "jpeg")
+
+
+def _digest(root):
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(root.rglob("*.png")))).hexdigest()
+
+
+@pytest.fixture
+def hr_folder(tmp_path):
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "hr"
+    write_image(folder / "a.png", rng.random((30, 26, 3)))
+    gray = (rng.random((24, 24)) * 255).astype(np.uint8)
+    cv2.imwrite(str(folder / "gray.png"), gray)
+    rgba = np.dstack([(rng.random((20, 22, 3)) * 255).astype(np.uint8), np.full((20, 22), 128, np.uint8)])
+    cv2.imwrite(str(folder / "rgba.png"), rgba)
+    return folder
+
+
+def test_dataset_root_layout_and_byte_identical_rerun(hr_folder, tmp_path):
+    r1 = build_dataset_root(hr_folder, tmp_path / "r1", seed=3)
+    r2 = build_dataset_root(hr_folder, tmp_path / "r2", seed=3)
+    assert sorted(p.name for p in r1.iterdir()) == sorted(FOLDERS.values())
+    assert _digest(r1) == _digest(r2)
+    assert _digest(r1) != _digest(build_dataset_root(hr_folder, tmp_path / "r3", seed=4))
+    data = load_dataset(r1)
+    assert data.names == ["a.png", "gray.png", "rgba.png"]
+    assert data.gt[0].shape == (1, 3, 30, 26) and data.blur[0].shape == (1, 3, 15, 13)
+    assert data.gt[1].shape[1] == 3  # gray converted to 3 channels
+
+
+def test_gray_and_rgba_are_converted(hr_folder):
+    g = read_image(hr_folder / "gray.png")
+    assert g.shape == (24, 24, 3) and np.array_equal(g[..., 0], g[..., 2])
+    assert read_image(hr_folder / "rgba.png").shape == (20, 22, 3)
+    assert mod_crop(np.zeros((31, 27, 3)), 2).shape == (30, 26, 3)
+
+
+def test_unreadable_files_and_mismatched_names_are_clear_errors(hr_folder, tmp_path):
+    (hr_folder / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(ImageError, match="broken.png: cannot be read as an image"):
+        build_dataset_root(hr_folder, tmp_path / "r")
+    (hr_folder / "broken.png").unlink()
+    root = build_dataset_root(hr_folder, tmp_path / "r")
+    (root / FOLDERS["noise"] / "a.png").rename(root / FOLDERS["noise"] / "renamed.png")
+    with pytest.raises(ImageError, match="hold different file names"):
+        load_dataset(root)
+    with pytest.raises(ImageError, match="dataset root not found"):
+        load_dataset(tmp_path / "missing")

@@ -1,0 +1,41 @@
+"""The shipped embedded default: data kept apart, models meet the PSNR floors."""
+import hashlib
+
+import pytest
+
+from faig_helpers.checkpoint import load_pair
+from faig_helpers.degradations import build_dataset_root
+from faig_helpers.embedded import DATASET_ROOT, EVAL_HR_DIR, PAIRS, TRAIN_DIR, pair_paths
+from faig_helpers.evaluation import psnr_table
+from faig_helpers.images import list_images, read_image
+
+
+def test_eval_images_are_enough_and_large_enough(embedded_data):
+    assert len(embedded_data) >= 6
+    assert all(min(g.shape[-2:]) >= 128 for g in embedded_data.gt)
+
+
+def test_training_and_evaluation_images_are_disjoint():
+    train = {hashlib.sha1(read_image(p).tobytes()).hexdigest() for p in list_images(TRAIN_DIR)}
+    assert len(train) >= 8
+    sources = {p.stem.split("_", 1)[1] for p in list_images(EVAL_HR_DIR)}
+    assert not sources & {p.stem for p in list_images(TRAIN_DIR)}
+    # no evaluation crop is a sub-image of a training image of the same size either
+    for p in list_images(EVAL_HR_DIR):
+        assert hashlib.sha1(read_image(p).tobytes()).hexdigest() not in train
+
+
+def test_committed_dataset_root_is_reproducible(tmp_path):
+    rebuilt = build_dataset_root(EVAL_HR_DIR, tmp_path / "root")
+    for p in sorted(DATASET_ROOT.rglob("*.png")):
+        assert p.read_bytes() == (rebuilt / p.relative_to(DATASET_ROOT)).read_bytes(), p
+
+
+@pytest.mark.parametrize("net", list(PAIRS))
+def test_shipped_pairs_meet_psnr_floors(net, embedded_data):
+    baseline, target = load_pair(*pair_paths(net))
+    t = psnr_table({"baseline": baseline, "target": target}, embedded_data)
+    gain = t.loc["target"] - t.loc["baseline"]
+    assert gain["blurry"] >= 1.5, t
+    assert gain["noisy"] >= 3.0, t
+    assert t.loc["baseline", "clean"] > 26, t  # the baseline is a real super-resolver
