@@ -1,0 +1,45 @@
+"""Small real networks and data for fast tests."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from faig_helpers.archs import MSRResNet, SRCNNStyle
+from faig_helpers.checkpoint import save_checkpoint
+from faig_helpers.degradations import DatasetRoot, degrade
+
+
+def tiny_pair(tmp_path, arch: str = "srresnet", seed: int = 0):
+    """A baseline and a perturbed 'target' of a tiny net, saved in BasicSR format."""
+    torch.manual_seed(seed)
+    base = MSRResNet(num_feat=8, num_block=1, upscale=2) if arch == "srresnet" else SRCNNStyle((8, 8), upscale=2)
+    target = type(base)(**({"num_feat": 8, "num_block": 1, "upscale": 2} if arch == "srresnet"
+                           else {"channels": (8, 8), "upscale": 2}))
+    with torch.no_grad():
+        for pb, pt in zip(base.parameters(), target.parameters()):
+            pt.copy_(pb + 0.5 * torch.randn_like(pb) * (pb.std() + 1e-2))
+    b, t = tmp_path / f"{arch}_baseline.pth", tmp_path / f"{arch}_target.pth"
+    save_checkpoint(b, base.state_dict())
+    save_checkpoint(t, target.state_dict())
+    return b, t
+
+
+def tiny_data(n: int = 3, size: int = 16, seed: int = 0) -> DatasetRoot:
+    g = torch.Generator().manual_seed(seed)
+    gt = [torch.rand(1, 3, size, size, generator=g) for _ in range(n)]
+    return DatasetRoot([f"img{i}.png" for i in range(n)], gt,
+                       [degrade(y, "blur") for y in gt], [degrade(y, "noise", generator=g) for y in gt],
+                       [degrade(y, "clean") for y in gt])
+
+
+def save_tiny_root(data: DatasetRoot, root) -> None:
+    from faig_helpers.degradations import FOLDERS
+    from faig_helpers.images import to_image, write_image
+    for kind in ("gt", "blur", "noise", "clean"):
+        for name, t in zip(data.names, getattr(data, kind)):
+            write_image(root / FOLDERS[kind] / name, to_image(t))
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    sa, sb = set(a.tolist()), set(b.tolist())
+    return len(sa & sb) / len(sa | sb)
