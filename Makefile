@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: run test setup retrain benchmark sync clean
+.PHONY: run test setup retrain benchmark sync clean notebooks
 
 setup: $(VENV)/.installed
 
@@ -38,3 +38,7 @@ sync: $(VENV)/.installed
 
 clean:
 	rm -rf results
+
+# developers: rebuild the .ipynb halves from the .py halves (executed; only nbval-checked outputs kept)
+notebooks: $(VENV)/.installed
+	$(PY) scripts/refresh_notebooks.py

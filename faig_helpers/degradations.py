@@ -116,6 +116,25 @@ class DatasetRoot:
     def __len__(self) -> int:
         return len(self.names)
 
+    def subset(self, n: int | None = None, crop: int | None = None) -> "DatasetRoot":
+        """The first ``n`` images, optionally centre-cropped to ``crop``×``crop`` LR pixels (GT cropped
+        at the matching HR position), e.g. for quick checks that need many network evaluations."""
+        names = self.names[:n]
+        lrs = (self.blur or self.noise or self.clean)[:len(names)]
+
+        def sl(ts: list[torch.Tensor]) -> list[torch.Tensor]:
+            out = []
+            for t, lr in zip(ts[:len(names)], lrs):
+                if crop is None:
+                    out.append(t)
+                    continue
+                r = t.shape[-1] // lr.shape[-1]
+                top, left = (lr.shape[-2] - crop) // 2, (lr.shape[-1] - crop) // 2
+                out.append(t[..., r * top:r * (top + crop), r * left:r * (left + crop)])
+            return out
+
+        return DatasetRoot(names, sl(self.gt), sl(self.blur), sl(self.noise), sl(self.clean))
+
 
 def load_dataset(root: str | os.PathLike, kinds: Sequence[str] = ("gt", "blur", "noise", "clean"),
                  limit: int | None = None) -> DatasetRoot:

@@ -73,7 +73,7 @@ def test_completeness_delta_validates_the_quadrature(pair):
 def test_faig_resumes_after_interruption_with_identical_ranking(pair, tmp_path, monkeypatch):
     *_, baseline, target = pair
     data = tiny_data(3)
-    full = FAIG(baseline, target).attribute(data, n_steps=4, progress=False)
+    full = FAIG(baseline, target).attribute(data, n_steps=4, progress=False, workers=1)
     f = FAIG(baseline, target)
     real, calls = f.attribute_image, []
 
@@ -85,11 +85,11 @@ def test_faig_resumes_after_interruption_with_identical_ranking(pair, tmp_path, 
 
     monkeypatch.setattr(f, "attribute_image", flaky)
     with pytest.raises(KeyboardInterrupt):
-        f.attribute(data, n_steps=4, cache_dir=tmp_path / "cache", progress=False)
+        f.attribute(data, n_steps=4, cache_dir=tmp_path / "cache", progress=False, workers=1)
     saved = list((tmp_path / "cache").rglob("*.npz"))
     assert len(saved) == 2 and not list((tmp_path / "cache").rglob("*.tmp*"))
     calls.clear()
-    resumed = f.attribute(data, n_steps=4, cache_dir=tmp_path / "cache", progress=False)
+    resumed = f.attribute(data, n_steps=4, cache_dir=tmp_path / "cache", progress=False, workers=1)
     assert len(calls) == 1  # only the missing image was computed
     assert np.array_equal(resumed.blur_index, full.blur_index)
     assert np.array_equal(resumed.blur, full.blur)
@@ -134,3 +134,16 @@ def test_dispatch_and_errors(pair):
     with pytest.raises(ValueError, match="unknown method 'gradcam'"):
         attribute("gradcam", baseline, target, None)
     assert list(ranking_from_scores(np.array([1.0, 3.0, 3.0, 2.0]))) == [1, 2, 3, 0]
+
+
+def test_parallel_images_give_the_same_scores(pair):
+    *_, baseline, target = pair
+    data = tiny_data(4)
+    f = FAIG(baseline, target)
+    threads = torch.get_num_threads()
+    one = f.attribute(data, n_steps=6, progress=False, workers=1)
+    two = f.attribute(data, n_steps=6, progress=False, workers=2)
+    assert torch.get_num_threads() == threads  # restored after the parallel run
+    np.testing.assert_allclose(two.blur, one.blur, rtol=1e-4, atol=1e-7 * np.abs(one.blur).max())
+    k = max(1, len(one.blur) // 100)
+    assert set(two.blur_index[:k]) == set(one.blur_index[:k])

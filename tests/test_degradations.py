@@ -82,3 +82,14 @@ def test_unreadable_files_and_mismatched_names_are_clear_errors(hr_folder, tmp_p
         load_dataset(root)
     with pytest.raises(ImageError, match="dataset root not found"):
         load_dataset(tmp_path / "missing")
+
+
+def test_subset_crops_lr_and_gt_at_matching_positions(hr_folder, tmp_path):
+    data = load_dataset(build_dataset_root(hr_folder, tmp_path / "r"))
+    sub = data.subset(2, crop=5)
+    assert sub.names == data.names[:2]
+    assert sub.blur[0].shape[-2:] == (5, 5) and sub.gt[0].shape[-2:] == (10, 10)
+    # the cropped GT is exactly the HR region the cropped LR came from
+    top, left = (15 - 5) // 2, (13 - 5) // 2
+    assert torch.equal(sub.gt[0], data.gt[0][..., 2 * top:2 * top + 10, 2 * left:2 * left + 10])
+    assert torch.equal(sub.clean[0], data.clean[0][..., top:top + 5, left:left + 5])
