@@ -21,6 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .degradations import FOLDERS, DatasetRoot
+from .evaluation import restore_all
 from .images import to_image, write_image
 from .io_utils import atomic_save_npy, atomic_write_text
 from .metrics import gradient_map, output_difference, psnr
@@ -42,7 +43,8 @@ def compare(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, Mappi
     mod = FilterModulator(baseline, target)
     n = len(mod.index)
     inputs = {lab: getattr(data, attr) for lab, attr in INPUTS.items()}
-    ref_out = {lab: [mod.reset()(x) for x in xs] for lab, xs in inputs.items()}
+    run = lambda xs: restore_all(mod, xs)  # noqa: E731
+    ref_out = {lab: run(xs) for lab, xs in inputs.items()}
     ref_grad = {lab: [gradient_map(o, mode) for o in outs] for lab, outs in ref_out.items()}
     if save is not None:
         _save(save, "targetmodel-sr", None, data.names, ref_out, ref_grad)
@@ -52,7 +54,7 @@ def compare(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, Mappi
         k = n_selected(n, p)
         mod.set(rankings[method][deg][:k], 0.0)
         for lab, xs in inputs.items():
-            outs = [mod(x) for x in xs]
+            outs = run(xs)
             diff = [float(output_difference(o, r, mode)[0]) for o, r in zip(outs, ref_out[lab])]
             rows.append(dict(method=method, proportion=p, filters=k, masked=deg, input=lab,
                              output_difference=float(np.mean(diff)),

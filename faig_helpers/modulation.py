@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .degradations import DatasetRoot
+from .evaluation import restore_all
 from .images import to_image
 from .metrics import output_difference, psnr
 from .substitution import FilterModulator, n_selected
@@ -81,22 +82,23 @@ class ModulationPanel:
 
 def lambda_sweep(panel: ModulationPanel, lambdas: Sequence[float], proportion: float = 1.0, image: int = 0
                  ) -> tuple[pd.DataFrame, dict[str, list[np.ndarray]]]:
-    """For each filter set and λ: PSNR and output difference on both inputs (all images averaged),
-    plus the restored example image per λ for the static grids."""
+    """For each filter set and λ: PSNR and output difference to the target on both inputs (averaged
+    over images, which are restored as one batch), plus the example image restored at each λ."""
+    data, mod = panel.data, panel.mod
+    k = n_selected(len(mod.index), proportion)
+    inputs = {inp: getattr(data, inp) for inp in ("blur", "noise")}
+    ref = {inp: restore_all(mod.reset(), xs) for inp, xs in inputs.items()}
     rows, grids = [], {"blur": [], "noise": []}
     for deg in ("blur", "noise"):
         for lam in lambdas:
-            for inp in ("blur", "noise"):
-                ps, df = [], []
-                for i in range(len(panel.data)):
-                    x = getattr(panel.data, inp)[i]
-                    k = n_selected(len(panel.mod.index), proportion)
-                    out = panel.mod.set(panel.rankings[deg][:k], lam)(x)
-                    ps.append(psnr(out, panel.data.gt[i], 2))
-                    df.append(float(output_difference(out, panel.target_output(inp, i))[0]))
-                    if inp == deg and i == image:
-                        grids[deg].append(to_image(out))
-                rows.append(dict(filters=deg, lam=float(lam), input=_INPUT[inp], psnr=float(np.mean(ps)),
-                                 output_difference=float(np.mean(df))))
-    panel.mod.reset()
+            mod.set(panel.rankings[deg][:k], lam)
+            for inp, xs in inputs.items():
+                outs = restore_all(mod, xs)
+                rows.append(dict(filters=deg, lam=float(lam), input=_INPUT[inp],
+                                 psnr=float(np.mean([psnr(o, g, 2) for o, g in zip(outs, data.gt)])),
+                                 output_difference=float(np.mean([output_difference(o, r)[0]
+                                                                  for o, r in zip(outs, ref[inp])]))))
+                if inp == deg:
+                    grids[deg].append(to_image(outs[image]))
+    mod.reset()
     return pd.DataFrame(rows), grids

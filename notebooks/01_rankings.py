@@ -68,7 +68,7 @@ import pandas as pd
 import torch
 
 from faig_helpers import plots
-from faig_helpers.attribution import FAIG, convergence_table, top_jaccard
+from faig_helpers.attribution import FAIG, convergence_table
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.degradations import load_dataset
 from faig_helpers.evaluation import psnr_table

@@ -24,7 +24,7 @@ methods = ["faig", "ig", "abs_filter_change", "random"]
 n_steps = 16  # FAIG / IG quadrature (rankings are reused from notebook 01 when they match)
 quadrature = "gausslegendre"
 table_proportions = [1, 3, 5, 10]  # % of filters substituted, as the paper's table
-curve_proportions = [0, 1, 2, 3, 5, 7, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+curve_proportions = [0, 1, 2, 3, 5, 10, 20, 30, 50, 70, 100]
 metric_mode = "gray"  # "gray" (the paper's intent) or "original" (the original code: blue channel)
 save_outputs = True  # restored PNGs + gradient maps in the original results layout
 example_image = 0  # index of the image in the qualitative grid
@@ -53,7 +53,6 @@ example_image = 0  # index of the image in the qualitative grid
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch
 
@@ -61,7 +60,6 @@ from faig_helpers import plots
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.comparison import compare, save_original_layout_metrics
 from faig_helpers.degradations import load_dataset
-from faig_helpers.evaluation import restore
 from faig_helpers.images import to_image
 from faig_helpers.substitution import FilterModulator, n_selected
 from faig_helpers.workflow import rank_all

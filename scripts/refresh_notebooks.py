@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import jupytext
-import nbformat
 from nbclient import NotebookClient
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"

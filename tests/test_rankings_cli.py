@@ -64,3 +64,32 @@ def test_save_rankings_round_trip(tmp_path):
     save_rankings(tmp_path, s)
     assert (tmp_path / "blur_index.txt").read_text() == "1\n2\n0\n"
     assert list(load_rankings(tmp_path)["noise"]) == [0, 1, 2]
+
+
+def test_killed_cli_run_resumes_to_the_identical_ranking(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    b, t = tiny_pair(tmp_path)
+    save_tiny_root(tiny_data(6, size=24), tmp_path / "root")
+    args = [sys.executable, "-m", "faig_helpers", "rank", "--baseline", str(b), "--target", str(t),
+            "--dataset-root", str(tmp_path / "root"), "--steps", "150", "--quadrature", "riemann_left",
+            "--cache", str(tmp_path / "cache")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(args + ["--out", str(tmp_path / "killed")], env=env, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list((tmp_path / "cache").rglob("*.npz")) and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = list((tmp_path / "cache").rglob("*.npz"))
+    assert 1 <= len(done) < 6, "the run should have been killed part-way"
+    assert not (tmp_path / "killed" / "blur_index.txt").exists()  # no half-written result
+    subprocess.run(args + ["--out", str(tmp_path / "resumed")], env=env, check=True, stderr=subprocess.DEVNULL)
+    subprocess.run([*args[:-2], "--cache", str(tmp_path / "fresh"), "--out", str(tmp_path / "fresh_out")],
+                   env=env, check=True, stderr=subprocess.DEVNULL)
+    a, f = load_rankings(tmp_path / "resumed"), load_rankings(tmp_path / "fresh_out")
+    assert np.array_equal(a["blur"], f["blur"]) and np.array_equal(a["noise"], f["noise"])

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+import torch
+
+from faig_helpers.archs import build_from_state_dict
+from faig_helpers.attribution import AbsoluteFilterChange, RandomFilters
+from faig_helpers.checkpoint import load_pair
+from faig_helpers.distribution import depth_test, layer_shares, positions
+from faig_helpers.filters import FilterIndex
+from faig_helpers.modulation import ModulationPanel, lambda_sweep
+from faig_helpers.substitution import n_selected, substituted_state_dict
+
+from helpers import tiny_data, tiny_pair
+
+
+@pytest.fixture
+def panel(tmp_path):
+    baseline, target = load_pair(*tiny_pair(tmp_path))
+    s = AbsoluteFilterChange(baseline, target).attribute()
+    r = RandomFilters(target, 0).attribute()
+    return ModulationPanel(baseline, target, {"blur": s.blur_index, "noise": r.noise_index}, tiny_data(2))
+
+
+def test_panel_callback_endpoints(panel):
+    data = panel.data
+    target = panel.mod.model
+    r1 = panel.update(1.0, "blur", 10, 1)
+    with torch.no_grad():
+        want_t = build_from_state_dict(panel.mod.theta)(data.blur[1])
+    assert torch.equal(r1["output_tensor"], want_t)
+    assert r1["difference"] < 1e-9 and r1["psnr"] == pytest.approx(r1["psnr_target"])
+    k = n_selected(len(panel.mod.index), 10)
+    sub = build_from_state_dict(substituted_state_dict(panel.mod.theta_bar, panel.mod.theta, panel.rankings["noise"][:k]))
+    r0 = panel.update(0.0, "noise", 10, 0)
+    with torch.no_grad():
+        assert torch.allclose(r0["output_tensor"], sub(data.noise[0]), atol=1e-6)
+    assert r0["filters"] == k and r0["input"].shape == r0["output"].shape
+    assert target is panel.mod.model  # one model reused, never rebuilt
+
+
+def test_widget_builds(panel):
+    import ipywidgets
+
+    ui = panel.widget()
+    assert isinstance(ui, ipywidgets.VBox)
+
+
+def test_lambda_sweep_is_exact_at_one(panel):
+    df, grids = lambda_sweep(panel, [0.0, 1.0, 1.5], proportion=10)
+    assert len(df) == 2 * 3 * 2 and len(grids["blur"]) == 3
+    at_one = df[df.lam == 1.0]
+    assert (at_one.output_difference < 1e-9).all()
+    assert (df[df.lam == 0.0].output_difference > 0).any()
+
+
+def test_positions_and_shares():
+    sd = {"a.weight": torch.zeros(2, 3, 3, 3), "b.weight": torch.zeros(4, 2, 3, 3), "c.weight": torch.zeros(1, 4, 3, 3)}
+    fi = FilterIndex.from_state_dict(sd)
+    pos = positions(fi, np.array([0, 5, 6, 13, 17]))
+    assert pos.layer.tolist() == [0, 0, 1, 1, 2]
+    assert pos.depth.tolist() == [0, 0, 0.5, 0.5, 1.0]
+    assert pos.position.tolist() == [0, 5 / 6, 0, 7 / 8, 3 / 4]
+    sh = layer_shares(fi, {"x": np.array([0, 6, 7, 17])})
+    assert sh[sh.set == "x"].share.tolist() == [25.0, 50.0, 25.0]
+    assert sh[sh.set == "all filters"].share.sum() == pytest.approx(100)
+
+
+def test_depth_test_detects_a_deep_set():
+    sd = {f"l{i}.weight": torch.zeros(8, 8, 3, 3) for i in range(6)}
+    fi = FilterIndex.from_state_dict(sd)
+    deep = np.arange(5 * 64, 5 * 64 + 20)  # all in the last layer
+    shallow = np.arange(0, 20)
+    t = depth_test(fi, deep, shallow, n_permutations=500)
+    assert t.blur_depth == 1.0 and t.noise_depth == 0.0
+    assert t.p_blur_deeper_than_random < 0.01 and t.p_blur_deeper_than_noise < 0.01
+    t2 = depth_test(fi, shallow, deep, n_permutations=500)
+    assert t2.p_blur_deeper_than_random > 0.9
