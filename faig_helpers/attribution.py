@@ -79,6 +79,13 @@ def _cl(t: torch.Tensor) -> torch.Tensor:
     return t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t
 
 
+def _digest(*tensors: torch.Tensor) -> str:
+    h = hashlib.sha1()
+    for t in tensors:
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:10]
+
+
 def _params(model: nn.Module | Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     sd = model.state_dict() if isinstance(model, nn.Module) else model
     return {k: v.detach().float() for k, v in sd.items()}
@@ -156,7 +163,8 @@ class FAIG:
         results: dict[int, dict[str, np.ndarray]] = {}
         todo = []
         for i, name in enumerate(data.names):
-            path = cache / f"{Path(name).stem}.npz" if cache is not None else None
+            path = cache / f"{Path(name).stem}-{_digest(data.blur[i], data.noise[i], data.gt[i])}.npz" \
+                if cache is not None else None
             if path is not None and path.exists():
                 with np.load(path) as z:
                     results[i] = {k: z[k] for k in keys}

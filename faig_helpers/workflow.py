@@ -37,8 +37,9 @@ def rank_all(net: str, baseline_path: str | os.PathLike, target_path: str | os.P
              reuse: bool = True, progress: bool = True) -> Ranked:
     """Rankings of every method, saved as ``{results}/neuron-search/{net}/{dataset}/{method}/``.
 
-    A folder whose ``meta.json`` records the same checkpoints (by content), images and settings is
-    reused instead of recomputed; anything else is recomputed and overwritten.
+    With ``reuse``, a folder whose ``meta.json`` records the same checkpoints (by content), images and
+    settings is reused instead of recomputed, and FAIG keeps per-image partial results under
+    ``{results}/cache`` so an interrupted run resumes; anything else is recomputed and overwritten.
     """
     baseline, target = load_pair(baseline_path, target_path)
     out = Ranked()
@@ -59,7 +60,7 @@ def rank_all(net: str, baseline_path: str | os.PathLike, target_path: str | os.P
                 pass
         s = attribute(method, baseline, target, data, n_steps=n_steps, quadrature=quadrature, device=device,
                       seed=seed, progress=progress, return_convergence_delta=method == "faig",
-                      cache_dir=Path(results) / "cache")
+                      cache_dir=Path(results) / "cache" if reuse else None)
         save_rankings(folder, s)
         atomic_write_text(meta_path, json.dumps(meta, indent=1))
         out.scores[method] = s
