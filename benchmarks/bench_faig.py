@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--images", type=int, default=8)
     ap.add_argument("--device", default=None)
+    ap.add_argument("--nodes", type=int, nargs="+", default=[8, 16, 24, 32])
     ap.add_argument("--markdown", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -50,7 +51,7 @@ def main() -> None:
     ref, t_ref = timed(lambda: faig.attribute(data, 64, "gausslegendre", return_convergence_delta=True, progress=False))
     rows = []
     configs = [("riemann_left", 100)] + [(m, n) for m in ("riemann_left", "riemann_middle", "riemann_trapezoid",
-                                                          "gausslegendre") for n in (4, 8, 16, 32)]
+                                                          "gausslegendre") for n in a.nodes]
     for method, n in configs:
         s, t = timed(lambda: faig.attribute(data, n, method, return_convergence_delta=True, progress=False))
         rows.append((method, n, t, t_orig / t, jaccard_top(s.blur, ref.blur, 0.01), jaccard_top(s.blur, ref.blur, 0.05),

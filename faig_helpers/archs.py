@@ -99,6 +99,26 @@ class SRCNNStyle(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
 
+    @torch.no_grad()
+    def identity_init_(self, noise: float = 1e-2) -> "SRCNNStyle":
+        """Start training from nearest-neighbour upsampling: every conv passes the RGB channels
+        through its centre tap (the upsampling conv feeds all r² sub-pixels), other weights get
+        small Gaussian noise. A plain net without a skip connection then learns only the residual
+        detail instead of first having to learn the identity — much faster on a CPU budget."""
+        layers = list(self.features)
+        n = layers[0].in_channels
+        for j, m in enumerate(layers):
+            if not isinstance(m, nn.Conv2d):
+                continue
+            m.weight.normal_(0.0, noise / (m.in_channels * 9) ** 0.5)
+            m.bias.zero_()
+            nxt = layers[j + 1] if j + 1 < len(layers) else None
+            k = nxt.upscale_factor ** 2 if isinstance(nxt, nn.PixelShuffle) else 1
+            for c in range(min(n, m.in_channels)):
+                for sub in range(k):
+                    m.weight[c * k + sub, c, 1, 1] = 1.0
+        return self
+
 
 def _conv_shapes(sd: Mapping[str, torch.Tensor]) -> dict[str, tuple[int, ...]]:
     return {k: tuple(v.shape) for k, v in sd.items() if k.endswith(".weight")}

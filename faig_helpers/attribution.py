@@ -33,9 +33,13 @@ from .io_utils import atomic_path
 from .quadrature import nodes_and_weights
 
 __all__ = ["FilterScores", "FAIG", "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters", "METHODS",
-           "attribute", "ranking_from_scores", "top_jaccard", "convergence_table"]
+           "attribute", "ranking_from_scores", "top_jaccard", "convergence_table", "DEFAULT_QUADRATURE",
+           "DEFAULT_STEPS"]
 
 METHODS = ("faig", "ig", "abs_filter_change", "random")
+#: default quadrature, chosen from the convergence measurement of notebook 01 / benchmarks/bench_faig.py:
+#: with 16 nodes the midpoint rule matched a 64-node Gauss–Legendre reference best (top-1% sets)
+DEFAULT_QUADRATURE, DEFAULT_STEPS = "riemann_middle", 16
 
 
 def ranking_from_scores(scores: np.ndarray) -> np.ndarray:
@@ -94,7 +98,7 @@ def _params(model: nn.Module | Mapping[str, torch.Tensor]) -> dict[str, torch.Te
 class FAIG:
     """Filter Attribution based on Integral Gradient.
 
-    >>> scores = FAIG(baseline, target).attribute(data, n_steps=16, method="gausslegendre")
+    >>> scores = FAIG(baseline, target).attribute(data, n_steps=16, method="riemann_middle")
     >>> scores.blur_index[:10]
     """
 
@@ -117,7 +121,7 @@ class FAIG:
                 p.copy_(torch.add(self.theta[n], self.diff[n], alpha=alpha))
 
     def attribute_image(self, x_blur: torch.Tensor, x_noise: torch.Tensor, gt: torch.Tensor,
-                        n_steps: int = 16, method: str = "gausslegendre",
+                        n_steps: int = DEFAULT_STEPS, method: str = DEFAULT_QUADRATURE,
                         model: nn.Module | None = None) -> dict[str, np.ndarray]:
         """One image: A_blur, A_noise (n_filters,) and the relative completeness deltas (2,)."""
         model = self.model if model is None else model
@@ -148,7 +152,7 @@ class FAIG:
         out["delta"] = np.array(deltas)
         return out
 
-    def attribute(self, data: DatasetRoot, n_steps: int = 16, method: str = "gausslegendre",
+    def attribute(self, data: DatasetRoot, n_steps: int = DEFAULT_STEPS, method: str = DEFAULT_QUADRATURE,
                   return_convergence_delta: bool = False, cache_dir: str | os.PathLike | None = None,
                   progress: bool = True, workers: int | None = None) -> FilterScores:
         """FAIG over a dataset.
@@ -248,8 +252,8 @@ class IntegratedGradients:
         self.index = FilterIndex.from_state_dict(self.model.state_dict())
         self.batch_size = batch_size
 
-    def attribute_image(self, x_clean: torch.Tensor, x_deg: torch.Tensor, n_steps: int = 16,
-                        method: str = "gausslegendre") -> np.ndarray:
+    def attribute_image(self, x_clean: torch.Tensor, x_deg: torch.Tensor, n_steps: int = DEFAULT_STEPS,
+                        method: str = DEFAULT_QUADRATURE) -> np.ndarray:
         alphas, weights = nodes_and_weights(method, n_steps)
         x0, x1 = x_clean.to(self.device), x_deg.to(self.device)
         names = [n for n, p in self.model.named_parameters() if n in self.index.names]
@@ -265,7 +269,7 @@ class IntegratedGradients:
                 t.add_(g)
         return self.index.per_filter({n: t.abs() for n, t in zip(names, acc)}).cpu().double().numpy()
 
-    def attribute(self, data: DatasetRoot, n_steps: int = 16, method: str = "gausslegendre",
+    def attribute(self, data: DatasetRoot, n_steps: int = DEFAULT_STEPS, method: str = DEFAULT_QUADRATURE,
                   progress: bool = True) -> FilterScores:
         res = {}
         for deg in ("blur", "noise"):
@@ -307,7 +311,8 @@ class RandomFilters:
 
 
 def attribute(method: str, baseline: nn.Module, target: nn.Module, data: DatasetRoot,
-              n_steps: int = 16, quadrature: str = "gausslegendre", device: str | torch.device | None = None,
+              n_steps: int = DEFAULT_STEPS, quadrature: str = DEFAULT_QUADRATURE,
+              device: str | torch.device | None = None,
               seed: int = 0, cache_dir: str | os.PathLike | None = None, progress: bool = True,
               return_convergence_delta: bool = False) -> FilterScores:
     """Dispatch to one of :data:`METHODS` with the shared options."""

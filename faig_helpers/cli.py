@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .attribution import METHODS, attribute
+from .attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, attribute
 from .checkpoint import CheckpointError, load_pair
 from .degradations import load_dataset
 from .images import ImageError
@@ -25,8 +25,8 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
     ap.add_argument("--target", required=True, help="target checkpoint θ (BasicSR format)")
     ap.add_argument("--dataset-root", required=True,
                     help="folder with GTmod12/, Blur2_LRbicx2/, LRbicx2_noise0.1/ (and Linear_LRbicx2/ for IG)")
-    ap.add_argument("--steps", type=int, default=16, help="quadrature nodes (the original: 100)")
-    ap.add_argument("--quadrature", choices=QUADRATURES, default="gausslegendre",
+    ap.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="quadrature nodes (the original: 100)")
+    ap.add_argument("--quadrature", choices=QUADRATURES, default=DEFAULT_QUADRATURE,
                     help="the original: riemann_left")
     ap.add_argument("--device", default=None, help="e.g. cuda, cuda:1 (default: cpu)")
     ap.add_argument("--seed", type=int, default=0, help="for --method random")

@@ -119,7 +119,10 @@ def retrain(nets: Sequence[str] = tuple(PAIRS), phases: Sequence[str] = ("baseli
         b_path, t_path = pair_paths(net)
         if "baseline" in phases:
             torch.manual_seed(0)
-            train(build(spec), TRAIN_DIR, b_path, TrainConfig(iters=it_b, mode="clean", lr=lr_b, seed=0,
+            model = build(spec)
+            if hasattr(model, "identity_init_"):  # plain SRCNN-style net: start from nearest upsampling
+                model.identity_init_()
+            train(model, TRAIN_DIR, b_path, TrainConfig(iters=it_b, mode="clean", lr=lr_b, seed=0,
                                                              threads=threads))
         if "target" in phases:
             torch.manual_seed(1)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .attribution import METHODS, FilterScores, attribute
+from .attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, FilterScores, attribute
 from .checkpoint import load_pair
 from .degradations import DatasetRoot
 from .io_utils import atomic_write_text
@@ -32,8 +32,8 @@ class Ranked(dict):
 
 
 def rank_all(net: str, baseline_path: str | os.PathLike, target_path: str | os.PathLike, data: DatasetRoot,
-             dataset: str, results: str | os.PathLike, methods: Sequence[str] = METHODS, n_steps: int = 16,
-             quadrature: str = "gausslegendre", device: str | torch.device | None = None, seed: int = 0,
+             dataset: str, results: str | os.PathLike, methods: Sequence[str] = METHODS, n_steps: int = DEFAULT_STEPS,
+             quadrature: str = DEFAULT_QUADRATURE, device: str | torch.device | None = None, seed: int = 0,
              reuse: bool = True, progress: bool = True) -> Ranked:
     """Rankings of every method, saved as ``{results}/neuron-search/{net}/{dataset}/{method}/``.
 

@@ -23,7 +23,7 @@ results_dir = "../results"
 figures_dir = "../figures"
 methods = ["faig", "ig", "abs_filter_change", "random"]
 n_steps = 16  # quadrature nodes for FAIG and IG (the original: 100)
-quadrature = "gausslegendre"  # the original: "riemann_left"
+quadrature = "riemann_middle"  # the original: "riemann_left" with 100 steps
 device = None  # e.g. "cuda"
 top_percent = 1.0  # size of the "discovered" filter set
 reuse_saved = False  # reuse rankings saved in results_dir for the same checkpoints and settings
@@ -31,7 +31,7 @@ check_net = "srresnet"  # network used for the reference check and the convergen
 check_crop = 32  # LR centre crop (pixels) for these two checks, which evaluate the network many times
 reference_steps = 100  # left-Riemann steps of the faithful original loop in the reference check
 convergence_images = 2
-convergence_nodes = [2, 4, 8, 16, 32]
+convergence_nodes = [4, 8, 16, 32]
 
 # %% [markdown]
 # # 01 — Ranking filters for blur and for noise
@@ -160,11 +160,11 @@ assert same_top and rel_err < 1e-3
 
 # %% [markdown]
 # ## Choosing the quadrature
-# The left Riemann sum converges slowly (error ∝ 1/N). The integrand is smooth between the kinks of
-# the ReLUs, so Gauss–Legendre converges much faster. Two measurements against a 64-node
-# Gauss–Legendre reference, on centre crops of two images: the **completeness delta** — the signed per-weight
-# attributions of an image must sum to L(θ̄, x) − L(θ, x), because they are a path integral of the
-# gradient — and the top-1% **Jaccard** overlap of the blur ranking with the reference.
+# How many network evaluations does the integral need? Two measurements against a 64-node
+# Gauss–Legendre reference, on centre crops of two images: the **completeness delta** — the signed
+# per-weight attributions of an image must sum to L(θ̄, x) − L(θ, x), because they are a path
+# integral of the gradient, so |Σ G⊙Δθ − ΔL| / |ΔL| measures the quadrature error — and the top-1%
+# **Jaccard** overlap of the blur ranking with the reference's.
 
 # %%
 two = data.subset(convergence_images, crop=check_crop)
@@ -173,20 +173,28 @@ conv = convergence_table(FAIG(*models[check_net], device=device), two,
                          convergence_nodes)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 plots.plot_convergence(conv, axes)
-fig.suptitle(f"FAIG quadrature convergence ({check_net}, {len(two)} images)")
+fig.suptitle(f"FAIG quadrature convergence ({check_net}, centre crops of {len(two)} images)")
 plots.savefig(fig, "01_quadrature_convergence.png", figures_dir)
 conv.pivot(index="nodes", columns="rule", values="abs_delta").map(lambda v: f"{v:.1e}")
 
 # %% [markdown]
-# Gauss–Legendre with 16 nodes is the default: its completeness delta is orders of magnitude
-# below the original's 100-step left sum, its top-1% set agrees with the converged reference,
-# and it costs 16 instead of 2 × 100 network evaluations per image and degradation.
+# The loss along the path is only piecewise smooth (ReLU kinks) and, for pairs whose target moved far
+# from the baseline, strongly curved, so no rule converges spectrally — Gauss–Legendre included.
+# The left sum of the original is first order and the slowest; the symmetric rules are close to
+# each other. On all eight full-size images (`benchmarks/bench_faig.py`, table in the README) the
+# **midpoint rule with 16 nodes** reproduced the reference's top-1% sets at least as well as the
+# original 100-step left sum, at 16 instead of 2 × 100 network evaluations per image and input:
+# it is the default. For a more accurate integral (completeness delta ≈ 0.4% instead of ≈ 1% for
+# the original), use Gauss–Legendre with 24 nodes.
 
 # %%
-gl16 = conv[(conv.rule == "gausslegendre") & (conv.nodes == 16)].iloc[0]
-left16 = conv[(conv.rule == "riemann_left") & (conv.nodes == 16)].iloc[0]
-assert gl16.abs_delta < 0.1 * left16.abs_delta, conv
-assert gl16.jaccard_top1 >= 0.9, conv
+def at(rule, n):
+    return conv[(conv.rule == rule) & (conv.nodes == n)].iloc[0]
+
+
+n_max = max(convergence_nodes)
+assert at("riemann_left", n_max).abs_delta > at(quadrature, n_max).abs_delta, conv  # left converges slowest
+assert at(quadrature, n_steps).jaccard_top1 >= 0.9, conv
 
 # %% [markdown]
 # ## Where are the top filters, and do the methods agree?

@@ -22,7 +22,7 @@ results_dir = "../results"
 figures_dir = "../figures"
 method = "faig"
 n_steps = 16  # used only if the rankings of notebook 01 are not in results_dir
-quadrature = "gausslegendre"
+quadrature = "riemann_middle"
 top_percent = 1.0
 n_permutations = 10_000
 

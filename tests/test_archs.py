@@ -58,3 +58,11 @@ def test_unknown_architecture_is_a_clear_error():
         describe({"encoder.weight": torch.zeros(4, 3, 3, 3)})
     with pytest.raises(ArchitectureError, match="3x3 conv"):
         describe({"fc.weight": torch.zeros(4, 3)})
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_srcnn_identity_init_is_nearest_upsampling(scale):
+    net = SRCNNStyle((8, 16, 16), upscale=scale).identity_init_(noise=0.0)
+    x = torch.rand(1, 3, 6, 7)
+    with torch.no_grad():
+        assert torch.equal(net(x), torch.nn.functional.interpolate(x, scale_factor=scale, mode="nearest"))
