@@ -139,6 +139,7 @@ def plot_substitution_table(table: pd.DataFrame, proportions: Sequence[float], t
         ax.set_xlabel("proportion substituted, input")
         ax.set_ylabel("method")
         ax.tick_params(axis="x", rotation=45)
+        ax.tick_params(axis="y", rotation=0)
     return axes
 
 
