@@ -118,16 +118,11 @@ for net in pairs:
             claims[(net, f"FAIG beats {other} on {fn}")] = diff(net, "faig", deg, SAME[deg]) > diff(net, other, deg, SAME[deg])
 selectivity.round(3)
 
-# %%
-# NBVAL_CHECK_OUTPUT
-for (net, claim), ok in claims.items():
-    print(f"{net:12s} {claim:42s} {ok}")
-
 # %% [markdown]
 # What is asserted, for both families: the direction claims at 3%, the denoise direction at 1%, and
 # FAIG beating IG, |Δθ| and random on the deblur function and |Δθ| and random on the denoise
-# function at 1%. Two outcomes on the embedded models are printed (so nbval notices if they change)
-# but not asserted:
+# function at 1%. Two outcomes on the embedded models are printed but neither asserted nor compared
+# by nbval (one of them is a tie that floating-point noise could flip):
 #
 # * SRCNN-style, 1% deblur filters: the blurry- and noisy-input differences are a tie (≈ 0.66 each);
 #   from 3% on the blurry one is clearly larger. This net amplifies noise, and any change to it
@@ -139,6 +134,16 @@ for (net, claim), ok in claims.items():
 # %%
 not_asserted = {"FAIG beats ig on denoise", "deblur filters: blurry > noisy at 1%"}
 robust = {k: v for k, v in claims.items() if k[1] not in not_asserted}
+for (net, claim), ok in claims.items():
+    if claim in not_asserted:
+        print(f"{net:12s} {claim:42s} {ok}   (not asserted)")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for (net, claim), ok in robust.items():
+    print(f"{net:12s} {claim:42s} {ok}")
+
+# %%
 assert all(robust.values()), {k: v for k, v in robust.items() if not v}
 
 # %% [markdown]
