@@ -13,17 +13,11 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from faig_helpers.attribution import FAIG, ranking_from_scores
+from faig_helpers.attribution import FAIG, top_jaccard
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.degradations import load_dataset
 from faig_helpers.embedded import DATASET_ROOT, pair_paths
 from faig_helpers.reference import original_faig_scores
-
-
-def jaccard_top(a: np.ndarray, b: np.ndarray, frac: float) -> float:
-    k = max(1, int(len(a) * frac))
-    sa, sb = set(ranking_from_scores(a)[:k]), set(ranking_from_scores(b)[:k])
-    return len(sa & sb) / len(sa | sb)
 
 
 def main() -> None:
@@ -54,10 +48,10 @@ def main() -> None:
                                                           "gausslegendre") for n in a.nodes]
     for method, n in configs:
         s, t = timed(lambda: faig.attribute(data, n, method, return_convergence_delta=True, progress=False))
-        rows.append((method, n, t, t_orig / t, jaccard_top(s.blur, ref.blur, 0.01), jaccard_top(s.noise, ref.noise, 0.01),
-                     jaccard_top(s.blur, ref.blur, 0.05),
+        rows.append((method, n, t, t_orig / t, top_jaccard(s.blur, ref.blur, 0.01), top_jaccard(s.noise, ref.noise, 0.01),
+                     top_jaccard(s.blur, ref.blur, 0.05),
                      spearmanr(s.blur, ref.blur)[0], float(np.abs(s.delta).mean()),
-                     jaccard_top(s.blur, orig_blur, 0.01), jaccard_top(s.noise, orig_noise, 0.01)))
+                     top_jaccard(s.blur, orig_blur, 0.01), top_jaccard(s.noise, orig_noise, 0.01)))
     print(f"net={a.net} images={len(data)} threads={a.threads} filters={len(ref.blur)}")
     print(f"original loop (riemann_left, 100 steps, ranking computed twice, model rebuilt per step): {t_orig:.1f} s")
     print(f"reference gausslegendre-64: {t_ref:.1f} s, mean |relative completeness delta| {np.abs(ref.delta).mean():.2e}")

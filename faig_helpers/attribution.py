@@ -15,8 +15,6 @@ interpolated weights into one reused module (no rebuild), channels-last on every
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +27,7 @@ from tqdm.auto import tqdm
 
 from .degradations import DatasetRoot
 from .filters import FilterIndex
-from .io_utils import atomic_path
+from .io_utils import atomic_path, tensor_digest
 from .quadrature import nodes_and_weights
 
 __all__ = ["FilterScores", "FAIG", "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters", "METHODS",
@@ -81,13 +79,6 @@ def _device(device: str | torch.device | None) -> torch.device:
 
 def _cl(t: torch.Tensor) -> torch.Tensor:
     return t.contiguous(memory_format=torch.channels_last) if t.ndim == 4 else t
-
-
-def _digest(*tensors: torch.Tensor) -> str:
-    h = hashlib.sha1()
-    for t in tensors:
-        h.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()[:10]
 
 
 def _params(model: nn.Module | Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -167,7 +158,7 @@ class FAIG:
         results: dict[int, dict[str, np.ndarray]] = {}
         todo = []
         for i, name in enumerate(data.names):
-            path = cache / f"{Path(name).stem}-{_digest(data.blur[i], data.noise[i], data.gt[i])}.npz" \
+            path = cache / f"{Path(name).stem}-{tensor_digest(data.blur[i], data.noise[i], data.gt[i])}.npz" \
                 if cache is not None else None
             if path is not None and path.exists():
                 with np.load(path) as z:
@@ -234,11 +225,8 @@ class FAIG:
             torch.set_num_threads(threads)
 
     def _key(self, n_steps: int, method: str) -> str:
-        h = hashlib.sha1(json.dumps([method, n_steps]).encode())
-        for n in self.names:
-            h.update(self.theta[n].cpu().numpy().tobytes())
-            h.update(self.diff[n].cpu().numpy().tobytes())
-        return f"faig-{method}-{n_steps}-{h.hexdigest()[:12]}"
+        """Cache folder name: rule, nodes and a digest of θ and θ̄ − θ."""
+        return f"faig-{method}-{n_steps}-{tensor_digest(*self.theta.values(), *self.diff.values())}"
 
 
 class IntegratedGradients:

@@ -10,16 +10,7 @@ from torch import nn
 from .degradations import DatasetRoot
 from .metrics import psnr
 
-__all__ = ["restore", "restore_all", "psnr_table"]
-
-
-@torch.no_grad()
-def restore(model: nn.Module, x: torch.Tensor | list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
-    """Run ``model`` on one (1, 3, h, w) input or a list of them (no grad, model's device)."""
-    dev = next(model.parameters()).device
-    if isinstance(x, list):
-        return [model(t.to(dev)).cpu() for t in x]
-    return model(x.to(dev)).cpu()
+__all__ = ["restore_all", "psnr_table"]
 
 
 def restore_all(fn, xs: list[torch.Tensor]) -> list[torch.Tensor]:

@@ -1,7 +1,8 @@
-"""Small I/O utilities: atomic writes."""
+"""Small I/O utilities: atomic writes, content digests."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_save_npy"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_save_npy", "tensor_digest"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -42,3 +43,11 @@ def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> Path:
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.save(f, array)
     return Path(path)
+
+
+def tensor_digest(*tensors) -> str:
+    """Short SHA-1 of the bytes of some tensors (to key caches and saved results on content)."""
+    h = hashlib.sha1()
+    for t in tensors:
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:10]

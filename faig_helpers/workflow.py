@@ -8,13 +8,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from .attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, FilterScores, attribute
 from .checkpoint import load_pair
 from .degradations import DatasetRoot
-from .io_utils import atomic_write_text
+from .io_utils import atomic_write_text, tensor_digest
 from .rankings import RankingError, load_rankings, ranking_dir, save_rankings
 
 __all__ = ["file_digest", "rank_all", "Ranked"]
@@ -37,17 +36,18 @@ def rank_all(net: str, baseline_path: str | os.PathLike, target_path: str | os.P
              reuse: bool = True, progress: bool = True) -> Ranked:
     """Rankings of every method, saved as ``{results}/neuron-search/{net}/{dataset}/{method}/``.
 
-    With ``reuse``, a folder whose ``meta.json`` records the same checkpoints (by content), images and
+    With ``reuse``, a folder whose ``meta.json`` records the same checkpoints and images (by content) and
     settings is reused instead of recomputed, and FAIG keeps per-image partial results under
     ``{results}/cache`` so an interrupted run resumes; anything else is recomputed and overwritten.
     """
     baseline, target = load_pair(baseline_path, target_path)
+    images = tensor_digest(*data.gt, *data.blur, *data.noise, *data.clean)
     out = Ranked()
     out.scores = {}
     for method in methods:
         folder = ranking_dir(results, net, dataset, method)
         meta = dict(method=method, baseline=file_digest(baseline_path), target=file_digest(target_path),
-                    images=list(data.names) if method in ("faig", "ig") else None,
+                    images=[images, *data.names] if method in ("faig", "ig") else None,
                     n_steps=n_steps if method in ("faig", "ig") else None,
                     quadrature=quadrature if method in ("faig", "ig") else None,
                     seed=seed if method == "random" else None)
@@ -67,7 +67,3 @@ def rank_all(net: str, baseline_path: str | os.PathLike, target_path: str | os.P
         out[method] = {"blur": s.blur_index, "noise": s.noise_index}
     return out
 
-
-def load_scores(folder: str | os.PathLike) -> dict[str, np.ndarray]:
-    """The raw ``{blur,noise}_score.npy`` arrays saved beside a ranking."""
-    return {d: np.load(Path(folder) / f"{d}_score.npy") for d in ("blur", "noise")}

@@ -1,7 +1,6 @@
 """Small real networks and data for fast tests."""
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from faig_helpers.archs import MSRResNet, SRCNNStyle
@@ -39,7 +38,3 @@ def save_tiny_root(data: DatasetRoot, root) -> None:
         for name, t in zip(data.names, getattr(data, kind)):
             write_image(root / FOLDERS[kind] / name, to_image(t))
 
-
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    sa, sb = set(a.tolist()), set(b.tolist())
-    return len(sa & sb) / len(sa | sb)
