@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: run test setup retrain benchmark sync clean notebooks
+.PHONY: run test setup retrain benchmark sync clean notebooks app
 
 setup: $(VENV)/.installed
 
@@ -26,6 +26,11 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+# notebook 04's λ panel as a web app on http://localhost:8866 (Voilà; shows the panel while the rest runs)
+app: $(VENV)/.installed
+	$(PY) -c "import voila" 2>/dev/null || $(PY) -m pip install -q -c constraints.txt -e '.[app]'
+	cd notebooks && ../$(VENV)/bin/voila 04_modulation.ipynb --port=8866 --no-browser --progressive_rendering=True
 
 retrain: $(VENV)/.installed
 	$(PY) -m faig_helpers retrain

@@ -43,6 +43,10 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     if not isinstance(obj, Mapping) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise CheckpointError(f"{path}: expected 'params_ema', 'params' or a bare state dict of tensors; "
                               f"top-level keys are {list(obj)[:5] if isinstance(obj, Mapping) else obj}")
+    for k, v in obj.items():
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            bad = int((~torch.isfinite(v)).sum())
+            raise CheckpointError(f"{path}: '{k}' holds {bad} non-finite value{'s' * (bad > 1)} (NaN/Inf)")
     return {k.removeprefix("module."): v.float() if v.is_floating_point() else v for k, v in obj.items()}
 
 

@@ -25,11 +25,36 @@ from tqdm.auto import tqdm
 
 from .images import ImageError, list_images, mod_crop, read_image, to_image, to_tensor, write_image
 
-__all__ = ["gaussian_kernel", "downsample", "blur", "add_noise", "degrade", "quantize",
-           "FOLDERS", "DatasetRoot", "build_dataset_root", "load_dataset"]
+__all__ = ["gaussian_kernel", "downsample", "blur", "add_noise", "degrade", "quantize", "Degradation",
+           "DEGRADATIONS", "CLEAN", "GT_FOLDER", "FOLDERS", "DatasetRoot", "build_dataset_root", "load_dataset"]
 
-#: folder names of the original layout
-FOLDERS = {"gt": "GTmod12", "blur": "Blur2_LRbicx2", "noise": "LRbicx2_noise0.1", "clean": "Linear_LRbicx2"}
+
+@dataclass(frozen=True)
+class Degradation:
+    """One degradation and every name it goes by (the project's single vocabulary table)."""
+
+    name: str  # 'blur': DatasetRoot attribute, ranking file prefix ('blur_index.txt')
+    input: str  # 'blurry': an input that carries it
+    function: str  # 'deblur': what the target learned to undo, and its filters' name
+    folder: str  # LR folder of the original dataset layout
+    mask_folder: str  # original results folder of a model with these filters substituted
+
+    @property
+    def other(self) -> "Degradation":
+        """The other degradation of the pair (blur ↔ noise)."""
+        return DEGRADATIONS["noise" if self.name == "blur" else "blur"]
+
+
+#: blur and noise, the two degradations FAIG separates
+DEGRADATIONS = {
+    "blur": Degradation("blur", "blurry", "deblur", "Blur2_LRbicx2", "maskdeblurfilter"),
+    "noise": Degradation("noise", "noisy", "denoise", "LRbicx2_noise0.1", "maskdenoisefilter"),
+}
+#: clean ×s downsampling (IG's path start); it has no filters of its own
+CLEAN = Degradation("clean", "clean", "", "Linear_LRbicx2", "")
+GT_FOLDER = "GTmod12"
+#: folder of each DatasetRoot attribute in the original layout (derived from the table above)
+FOLDERS = {"gt": GT_FOLDER, **{d.name: d.folder for d in (*DEGRADATIONS.values(), CLEAN)}}
 
 
 def gaussian_kernel(size: int = 21, sigma: float = 2.0) -> torch.Tensor:
@@ -114,6 +139,16 @@ class DatasetRoot:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    @property
+    def scale(self) -> int:
+        """Super-resolution factor: GT size / LR size (1 when no LR or no GT images were loaded)."""
+        lrs = self.blur or self.noise or self.clean
+        return self.gt[0].shape[-1] // lrs[0].shape[-1] if lrs and self.gt else 1
+
+    def image(self, i: int) -> tuple[torch.Tensor, ...]:
+        """All tensors of image ``i`` that were loaded (gt, blur, noise, clean order)."""
+        return tuple(ts[i] for ts in (self.gt, self.blur, self.noise, self.clean) if ts)
 
     def subset(self, n: int | None = None, crop: int | None = None) -> "DatasetRoot":
         """The first ``n`` images, optionally centre-cropped to ``crop``×``crop`` LR pixels (GT cropped

@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .degradations import DatasetRoot
+from .degradations import CLEAN, DEGRADATIONS, DatasetRoot
 from .metrics import psnr
 
 __all__ = ["restore_all", "psnr_table"]
@@ -23,13 +23,16 @@ def restore_all(fn, xs: list[torch.Tensor]) -> list[torch.Tensor]:
         return [fn(x) for x in xs]
 
 
-def psnr_table(models: Mapping[str, nn.Module], data: DatasetRoot, scale: int = 2) -> pd.DataFrame:
-    """Mean PSNR (dB, RGB, border of ``scale`` pixels cropped) per model and input kind."""
+def psnr_table(models: Mapping[str, nn.Module], data: DatasetRoot) -> pd.DataFrame:
+    """Mean PSNR (dB, RGB, a border of ``data.scale`` pixels cropped) per model (rows) and input
+    (columns 'clean', 'blurry', 'noisy'; the inputs that were loaded)."""
     rows = []
     for name, model in models.items():
         row = {"model": name}
-        for kind in ("clean", "blur", "noise"):
-            outs = restore_all(model, getattr(data, kind))
-            row[kind] = sum(psnr(o, g, scale) for o, g in zip(outs, data.gt)) / len(data)
+        for d in (CLEAN, *DEGRADATIONS.values()):
+            xs = getattr(data, d.name)
+            if xs:
+                outs = restore_all(model, xs)
+                row[d.input] = sum(psnr(o, g, data.scale) for o, g in zip(outs, data.gt)) / len(data)
         rows.append(row)
-    return pd.DataFrame(rows).set_index("model").rename(columns={"clean": "clean", "blur": "blurry", "noise": "noisy"})
+    return pd.DataFrame(rows).set_index("model")

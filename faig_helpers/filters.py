@@ -12,7 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["FilterIndex"]
+__all__ = ["FilterIndex", "top_count"]
+
+
+def top_count(n_filters: int, percent: float) -> int:
+    """Size of a top-p% filter set, as the original tools: k = ⌊n · p / 100⌋ (the one rule used everywhere)."""
+    if not 0 <= percent <= 100:
+        raise ValueError(f"percent must be in [0, 100], got {percent}")
+    return int(n_filters * percent / 100)
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,12 @@ def read_image(path: str | os.PathLike, order: str = "rgb") -> np.ndarray:
     img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if img is None:
         raise ImageError(f"{path}: cannot be read as an image" + ("" if path.exists() else " (no such file)"))
-    scale = 65535.0 if img.dtype == np.uint16 else 255.0
-    img = img.astype(np.float32) / scale
+    if img.dtype.kind == "f":  # float TIFF/EXR/PFM: taken as [0, 1] values
+        if not np.isfinite(img).all():
+            raise ImageError(f"{path}: holds {int((~np.isfinite(img)).sum())} non-finite pixel values (NaN/Inf)")
+        img = img.astype(np.float32)
+    else:
+        img = img.astype(np.float32) / (65535.0 if img.dtype == np.uint16 else 255.0)
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
     elif img.shape[2] == 4:

@@ -4,16 +4,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_save_npy", "tensor_digest"]
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+__all__ = ["atomic_path", "atomic_write_text", "atomic_save_npy", "tensor_digest", "output_dirs", "OUTPUT_ENV"]
 
 
 @contextlib.contextmanager
@@ -21,11 +18,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
-    os.close(fd)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}"
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))  # the process umask applies
     try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -51,3 +47,14 @@ def tensor_digest(*tensors) -> str:
     for t in tensors:
         h.update(t.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()[:10]
+
+
+#: environment variables that redirect the notebooks' outputs (the test suite sets them to a temporary
+#: folder, so running the tests writes no tracked file)
+OUTPUT_ENV = {"results": "FAIG_LAB_RESULTS_DIR", "figures": "FAIG_LAB_FIGURES_DIR"}
+
+
+def output_dirs(results_dir: str | os.PathLike, figures_dir: str | os.PathLike) -> tuple[Path, Path]:
+    """The notebook's results and figures folders, unless :data:`OUTPUT_ENV` redirects them."""
+    return (Path(os.environ.get(OUTPUT_ENV["results"], results_dir)),
+            Path(os.environ.get(OUTPUT_ENV["figures"], figures_dir)))

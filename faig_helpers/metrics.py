@@ -8,6 +8,10 @@ mean((M_sub − M_target)²) × 1000 per image.
 ``mode='gray'`` uses luma Y = 0.299 R + 0.587 G + 0.114 B (what the paper describes);
 ``mode='original'`` reproduces the original code, which meant to read gray but read colour and
 used the first stored channel, i.e. the *blue* channel.
+
+Colour shift: for 8-bit quantised RGB outputs, max_c |mean(out_c) − mean(ref_c)| × 255, the largest
+of the three channel-mean differences in 8-bit levels. A filter set whose substitution shifts the
+mean colour carries more than deblurring or denoising.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import torch.nn.functional as F
 from .degradations import quantize
 from .images import rgb_to_luma
 
-__all__ = ["psnr", "gradient_map", "output_difference", "MODES"]
+__all__ = ["psnr", "gradient_map", "output_difference", "colour_shift", "MODES"]
 
 MODES = ("gray", "original")
 
@@ -55,3 +59,11 @@ def output_difference(out: torch.Tensor, ref: torch.Tensor, mode: str = "gray") 
     """Per-image mean((M(out) − M(ref))²) × 1000 for (N, 3, H, W) batches."""
     d = (gradient_map(out, mode) - gradient_map(ref, mode)) ** 2
     return (d.flatten(1).mean(1) * 1000).double().cpu().numpy()
+
+
+def colour_shift(out: torch.Tensor, ref: torch.Tensor) -> np.ndarray:
+    """Per-image max_c |mean(out_c) − mean(ref_c)| in 8-bit levels, for (N, 3, H, W) RGB batches."""
+    if out.shape != ref.shape or out.ndim != 4:
+        raise ValueError(f"expected two (N, C, H, W) batches of one shape, got {tuple(out.shape)} and {tuple(ref.shape)}")
+    a, b = quantize(out.detach().float().cpu()).double(), quantize(ref.detach().float().cpu()).double()
+    return ((a.mean(dim=(2, 3)) - b.mean(dim=(2, 3))).abs().amax(dim=1) * 255).numpy()

@@ -10,18 +10,27 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .degradations import DEGRADATIONS
 from .filters import FilterIndex
 from .io_utils import atomic_path
 
-__all__ = ["PALETTE", "METHOD_LABELS", "savefig", "short_layer_names", "plot_top_filters_per_layer",
-           "plot_overlap_heatmap", "plot_score_distribution", "plot_convergence", "jaccard_matrix"]
+__all__ = ["PALETTE", "METHOD_LABELS", "FUNCTION", "use_style", "savefig", "short_layer_names", "layer_ticks",
+           "set_layer_axis", "plot_top_filters_per_layer", "plot_filter_map", "plot_layer_shares", "jaccard_matrix",
+           "plot_overlap_heatmap", "plot_score_distribution", "plot_convergence", "plot_ranking_confidence", "plot_substitution_table",
+           "plot_substitution_curves", "plot_qualitative_grid", "plot_lambda_grid", "plot_modulation_curves"]
 
-sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
 _cb = sns.color_palette("colorblind")
 #: one colour per method and per degradation, fixed across figures
 PALETTE = {"faig": _cb[0], "ig": _cb[1], "abs_filter_change": _cb[2], "random": _cb[7],
            "blur": _cb[0], "noise": _cb[3]}
 METHOD_LABELS = {"faig": "FAIG", "ig": "IG", "abs_filter_change": "|Δθ|", "random": "random"}
+#: 'blur' → 'deblur', 'noise' → 'denoise' (legend labels)
+FUNCTION = {d.name: d.function for d in DEGRADATIONS.values()}
+
+
+def use_style() -> None:
+    """The series' look: seaborn's whitegrid theme with the colour-blind-safe palette (call once)."""
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
 
 
 def savefig(fig: plt.Figure, name: str, figures_dir: str | os.PathLike, dpi: int = 130) -> Path:
@@ -42,23 +51,90 @@ def short_layer_names(fi: FilterIndex) -> list[str]:
     return out
 
 
+def layer_ticks(fi: FilterIndex, max_labels: int = 18) -> tuple[list[int], list[str]]:
+    """Readable x ticks for a per-layer axis: every layer of a small net; for a deep one, the first
+    layer of each block ('body.N.*' → 'bN') and the layers outside blocks, thinned to ``max_labels``."""
+    names = short_layer_names(fi)
+    if len(names) <= max_labels:
+        return list(range(len(names))), names
+    pos, labels, seen = [], [], set()
+    for i, n in enumerate(names):
+        block = n.split(".")[0] if n.startswith("b") and "." in n else n
+        if block not in seen:
+            seen.add(block)
+            pos.append(i)
+            labels.append(block)
+    if len(pos) > max_labels:  # e.g. a plain net of 40 layers: every n-th, always the last
+        keep = sorted(set(np.linspace(0, len(pos) - 1, max_labels).round().astype(int)))
+        pos, labels = [pos[j] for j in keep], [labels[j] for j in keep]
+    return pos, labels
+
+
+def set_layer_axis(ax: plt.Axes, fi: FilterIndex, label: str = "conv layer (network order)") -> None:
+    """Per-layer x axis with :func:`layer_ticks` labels and a limit of one column per layer."""
+    pos, labels = layer_ticks(fi)
+    ax.set_xticks(pos, labels, rotation=60 if max(map(len, labels)) > 3 else 0, ha="right" if max(map(len, labels)) > 3 else "center")
+    ax.set_xlim(-0.7, len(fi.names) - 0.3)
+    ax.set_xlabel(label)
+
+
 def top_counts_per_layer(fi: FilterIndex, index: np.ndarray) -> np.ndarray:
     layer, _, _ = fi.locate(index)
     return np.bincount(layer, minlength=len(fi.names))
 
 
-def plot_top_filters_per_layer(fi: FilterIndex, rankings: Mapping[str, np.ndarray], k: int,
-                               title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
-    """Grouped bars: how many of the top-k blur / noise filters each conv layer holds."""
+def plot_top_filters_per_layer(fi: FilterIndex, sets: Mapping[str, np.ndarray], title: str = "",
+                               ax: plt.Axes | None = None) -> plt.Axes:
+    """Side-by-side bars: how many filters of each set ('blur'/'noise' → indices) each conv layer holds."""
     ax = ax or plt.subplots(figsize=(10, 3.2))[1]
-    names = short_layer_names(fi)
-    df = pd.DataFrame([{"layer": names[l], "degradation": d, "filters": c}
-                       for d, idx in rankings.items() for l, c in enumerate(top_counts_per_layer(fi, idx[:k]))])
-    sns.barplot(df, x="layer", y="filters", hue="degradation", palette=PALETTE, ax=ax)
-    ax.set_xlabel("conv layer (network order)")
-    ax.set_ylabel(f"# of top-{k} filters")
+    width = 0.8 / max(1, len(sets))
+    for j, (deg, idx) in enumerate(sets.items()):
+        x = np.arange(len(fi.names)) + (j - (len(sets) - 1) / 2) * width
+        ax.bar(x, top_counts_per_layer(fi, idx), width, color=PALETTE.get(deg), label=f"{FUNCTION.get(deg, deg)} filters")
+    set_layer_axis(ax, fi)
+    ax.set_ylabel(f"# of the top {len(next(iter(sets.values())))} filters")
     ax.set_title(title)
-    ax.tick_params(axis="x", rotation=60)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_filter_map(fi: FilterIndex, sets: Mapping[str, np.ndarray], title: str = "", ax: plt.Axes | None = None
+                    ) -> plt.Axes:
+    """Paper-style map (Fig. 6): one column per conv layer, each discovered filter marked at its
+    position inside the layer (normalised to [0, 1) so layers of different sizes line up); the sets
+    ('blur'/'noise' → indices) sit side by side in each column."""
+    from .distribution import positions
+
+    ax = ax or plt.subplots(figsize=(10, 4))[1]
+    offsets = np.linspace(-0.18, 0.18, len(sets)) if len(sets) > 1 else [0.0]
+    for off, (deg, idx) in zip(offsets, sets.items()):
+        pos = positions(fi, idx)
+        ax.scatter(pos.layer + off, pos.position, s=40, marker="_", linewidths=1.2, color=PALETTE.get(deg),
+                   label=f"{FUNCTION.get(deg, deg)} filters ({len(pos)})")
+    for l in range(len(fi.names) + 1):
+        ax.axvline(l - 0.5, color="0.85", lw=0.6, zorder=0)
+    set_layer_axis(ax, fi)
+    ax.grid(False, axis="x")
+    ax.set(ylabel="position within layer (normalised)", ylim=(-0.02, 1.02), title=title)
+    ax.legend(loc="upper left", fontsize=8, markerscale=1.5)
+    return ax
+
+
+def plot_layer_shares(fi: FilterIndex, shares: pd.DataFrame, title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
+    """Bars: % of each set per layer (from :func:`~faig_helpers.distribution.layer_shares`); grey
+    ticks: the layer's share of all filters, what a random set would show."""
+    ax = ax or plt.subplots(figsize=(10, 3.2))[1]
+    sets = [s for s in shares.set.unique() if s != "all filters"]
+    width = 0.8 / max(1, len(sets))
+    for j, name in enumerate(sets):
+        sh = shares[shares.set == name].sort_values("layer")
+        ax.bar(sh.layer + (j - (len(sets) - 1) / 2) * width, sh.share, width, label=f"{FUNCTION.get(name, name)} filters",
+               color=PALETTE.get(name))
+    allf = shares[shares.set == "all filters"].sort_values("layer")
+    ax.scatter(allf.layer, allf.share, marker="_", s=200, color="0.3", label="all filters", zorder=3)
+    set_layer_axis(ax, fi)
+    ax.set(ylabel="% of the set", title=title)
+    ax.legend(fontsize=8)
     return ax
 
 
@@ -99,13 +175,14 @@ def plot_score_distribution(scores: np.ndarray, k: int, title: str = "", ax: plt
 
 
 def plot_convergence(df: pd.DataFrame, axes: Sequence[plt.Axes] | None = None) -> Sequence[plt.Axes]:
-    """Two panels against the node count: |relative completeness delta| and top-1% Jaccard vs reference."""
+    """Two panels against the node count (from :func:`~faig_helpers.convergence.convergence_table`):
+    |relative completeness delta| and top-1% Jaccard of the blur ranking with the reference."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     sns.lineplot(df, x="nodes", y="abs_delta", hue="rule", marker="o", ax=axes[0])
     axes[0].set(xscale="log", yscale="log", xlabel="quadrature nodes N",
                 ylabel="|Σ G⊙Δθ − ΔL| / |ΔL|", title="completeness delta (lower is better)")
-    sns.lineplot(df, x="nodes", y="jaccard_top1", hue="rule", marker="o", ax=axes[1], legend=False)
+    sns.lineplot(df, x="nodes", y="jaccard_blur", hue="rule", marker="o", ax=axes[1], legend=False)
     axes[1].set(xscale="log", xlabel="quadrature nodes N", ylabel="top-1% Jaccard vs reference",
                 title="ranking agreement (higher is better)", ylim=(0, 1.05))
     for ax in axes:
@@ -113,10 +190,36 @@ def plot_convergence(df: pd.DataFrame, axes: Sequence[plt.Axes] | None = None) -
     return axes
 
 
-_PANELS = [("blur", "blurry", "deblur filters substituted, blurry input (higher is better)"),
-           ("blur", "noisy", "deblur filters substituted, noisy input (lower is better)"),
-           ("noise", "noisy", "denoise filters substituted, noisy input (higher is better)"),
-           ("noise", "blurry", "denoise filters substituted, blurry input (lower is better)")]
+def plot_ranking_confidence(by_images: Mapping[str, pd.DataFrame], bootstrap: Mapping[str, np.ndarray],
+                            crops: Mapping[str, float] | None = None, percent: float = 1.0,
+                            axes: Sequence[plt.Axes] | None = None) -> Sequence[plt.Axes]:
+    """Left: top-p% Jaccard of rankings from m images with the all-image ranking (mean, 90% band) per
+    network. Right: Jaccard between rankings of two bootstrap resamples (distribution), and the
+    agreement of centre-crop rankings with whole-image ones (diamonds)."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [1.6, 1]})
+    colours = dict(zip(by_images, sns.color_palette("colorblind", len(by_images))))
+    for net, df in by_images.items():
+        axes[0].plot(df.images, df["mean"], marker="o", color=colours[net], label=net)
+        axes[0].fill_between(df.images, df.q05, df.q95, color=colours[net], alpha=0.2)
+    axes[0].set(xlabel="evaluation images used", ylabel=f"top-{percent:g}% Jaccard with all images",
+                title="how many images do I need?", ylim=(0, 1.05))
+    axes[0].legend(fontsize=8)
+    nets = list(bootstrap)
+    parts = axes[1].violinplot([bootstrap[n] for n in nets], positions=range(len(nets)), showmedians=True)
+    for body, n in zip(parts["bodies"], nets):
+        body.set_color(colours.get(n, "0.5"))
+    if crops:
+        axes[1].scatter([nets.index(n) for n in crops], list(crops.values()), marker="D", color="k", zorder=3,
+                        label="centre crops vs whole images")
+        axes[1].legend(fontsize=8, loc="lower right")
+    axes[1].set_xticks(range(len(nets)), nets)
+    axes[1].set(ylabel=f"top-{percent:g}% Jaccard", title="two bootstrap resamples of the images", ylim=(0, 1.05))
+    return axes
+
+
+_PANELS = [(d.name, inp, f"{d.function} filters substituted, {inp} input ({better} is better)")
+           for d in DEGRADATIONS.values() for inp, better in ((d.input, "higher"), (d.other.input, "lower"))]
 
 
 def plot_substitution_table(table: pd.DataFrame, proportions: Sequence[float], title: str = "",
@@ -125,9 +228,9 @@ def plot_substitution_table(table: pd.DataFrame, proportions: Sequence[float], t
     substituted filter set. Values: output difference (×1000 MSE of gradient maps)."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(13, 3.2))
-    for ax, deg in zip(axes, ("blur", "noise")):
+    for ax, deg in zip(axes, DEGRADATIONS):
         sub = table[(table.masked == deg) & table.proportion.isin(proportions)]
-        order = ["blurry", "noisy"] if deg == "blur" else ["noisy", "blurry"]
+        order = [DEGRADATIONS[deg].input, DEGRADATIONS[deg].other.input]
         piv = sub.pivot_table(index="method", columns=["proportion", "input"], values="output_difference")
         piv = piv.reindex(columns=pd.MultiIndex.from_product([proportions, order]))
         piv = piv.reindex([m for m in METHOD_LABELS if m in piv.index])
@@ -135,7 +238,7 @@ def plot_substitution_table(table: pd.DataFrame, proportions: Sequence[float], t
         piv.columns = [f"{p:g}% {i}" for p, i in piv.columns]
         sns.heatmap(np.log10(piv.clip(lower=1e-4)), annot=piv.round(3), fmt="", cmap="cividis", cbar=False, ax=ax,
                     annot_kws={"fontsize": 8})
-        ax.set_title(f"{title}: {'deblur' if deg == 'blur' else 'denoise'} filters substituted", fontsize=10)
+        ax.set_title(f"{title}: {FUNCTION[deg]} filters substituted", fontsize=10)
         ax.set_xlabel("proportion substituted, input")
         ax.set_ylabel("method")
         ax.tick_params(axis="x", rotation=45)
@@ -176,3 +279,38 @@ def plot_qualitative_grid(images: Mapping[str, Mapping[str, np.ndarray]], title:
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_lambda_grid(images: Sequence[np.ndarray], lambdas: Sequence[float], title: str = "", ncol: int = 8
+                     ) -> plt.Figure:
+    """The paper's λ grid (supp. Fig. 10–11): one restored image per λ, ``ncol`` per row."""
+    nrow = int(np.ceil(len(lambdas) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(2.1 * ncol, 2.3 * nrow), squeeze=False)
+    for ax, lam, img in zip(axes.ravel(), lambdas, images):
+        ax.imshow(np.clip(img, 0, 1), interpolation="nearest")
+        ax.set_title(f"λ = {lam:.1f}", fontsize=9)
+    for ax in axes.ravel():
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_modulation_curves(sweep: pd.DataFrame, axes: Sequence[plt.Axes] | None = None) -> Sequence[plt.Axes]:
+    """Output difference to the target and PSNR against λ (from :func:`~faig_helpers.modulation.lambda_sweep`).
+    Solid: the input a filter set is for; dashed: the other input."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    for d in DEGRADATIONS.values():
+        for inp in (d.input, d.other.input):
+            s = sweep[(sweep.filters == d.name) & (sweep.input == inp)]
+            style = dict(ls="-" if inp == d.input else "--", marker=".", color=PALETTE[d.name],
+                         label=f"{d.function} filters, {inp} input")
+            axes[0].plot(s.lam, s.output_difference, **style)
+            axes[1].plot(s.lam, s.psnr, **style)
+    axes[0].set(xlabel="λ", ylabel="output difference to target (×1000)", title="distance from the target")
+    axes[1].set(xlabel="λ", ylabel="PSNR (dB)", title="restoration quality")
+    for ax in axes:
+        ax.axvline(1.0, color="0.5", lw=0.8)
+    axes[1].legend(fontsize=8)
+    return axes

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["METHODS", "nodes_and_weights"]
+__all__ = ["RULES", "nodes_and_weights"]
 
-METHODS = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre")
+RULES = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre")
 
 
-def nodes_and_weights(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
+def nodes_and_weights(rule: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Return (α_k, w_k), float64 arrays of length ``n_steps``, with Σ w_k = 1."""
+    method = rule
     if n_steps < 1 or (method == "riemann_trapezoid" and n_steps < 2):
         raise ValueError(f"n_steps={n_steps} is too small for '{method}'")
     k = np.arange(n_steps, dtype=np.float64)
@@ -35,4 +36,4 @@ def nodes_and_weights(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray
     if method == "gausslegendre":
         x, w = np.polynomial.legendre.leggauss(n_steps)
         return (x + 1) / 2, w / 2
-    raise ValueError(f"unknown quadrature '{method}': expected one of {METHODS}")
+    raise ValueError(f"unknown quadrature '{method}': expected one of {RULES}")

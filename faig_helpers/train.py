@@ -26,7 +26,7 @@ from .degradations import add_noise, blur, downsample, quantize
 from .images import list_images, read_image
 from .io_utils import atomic_path
 
-__all__ = ["TrainConfig", "degrade_batch", "train"]
+__all__ = ["TrainConfig", "PairRecipe", "degrade_batch", "train", "make_pair"]
 
 
 @dataclass
@@ -38,18 +38,22 @@ class TrainConfig:
     lr_min: float = 1e-6  # cosine annealing floor
     ema_decay: float = 0.999
     mode: str = "clean"  # 'clean' (baseline) or 'mix' (target)
+    p_blur: float = 0.5  # 'mix': probability of blur, and independently of noise, per sample
+    p_noise: float = 0.5
     seed: int = 0
     save_every: int = 500
     threads: int | None = None
 
 
-def degrade_batch(hr: torch.Tensor, mode: str, gen: torch.Generator, scale: int = 2) -> torch.Tensor:
-    """Per-sample degradation: 'clean' → D₂(y); 'mix' → blur w.p. ½ then D₂, then noise w.p. ½."""
+def degrade_batch(hr: torch.Tensor, mode: str, gen: torch.Generator, scale: int = 2,
+                  p_blur: float = 0.5, p_noise: float = 0.5) -> torch.Tensor:
+    """Per-sample degradation: 'clean' → D₂(y); 'mix' → blur w.p. p_blur then D₂, then noise w.p.
+    p_noise (independently; the original: ½ and ½, so a quarter of the inputs stay clean)."""
     if mode == "clean":
         return quantize(downsample(hr, scale))
     n = hr.shape[0]
-    use_blur = torch.rand(n, generator=gen) < 0.5
-    use_noise = torch.rand(n, generator=gen) < 0.5
+    use_blur = torch.rand(n, generator=gen) < p_blur
+    use_noise = torch.rand(n, generator=gen) < p_noise
     x = hr.clone()
     if use_blur.any():
         x[use_blur] = blur(hr[use_blur])
@@ -87,11 +91,11 @@ class PatchSampler:
 
 
 def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.PathLike,
-          cfg: TrainConfig, scale: int = 2, init: dict | None = None) -> Path:
-    """Train ``net`` (optionally initialised from state dict ``init``) and save the EMA weights.
-
-    A resume file ``<out_path>.resume.pt`` is kept while training and removed at the end.
+          cfg: TrainConfig, init: dict | None = None, progress: bool = True) -> Path:
+    """Train ``net`` (optionally initialised from state dict ``init``) at its own scale and save the
+    EMA weights. A resume file ``<out_path>.resume.pt`` is kept while training and removed at the end.
     """
+    scale = int(getattr(net, "upscale", 2))
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -117,10 +121,10 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
     losses: list[float] = []
     t0 = time.time()
     bar = tqdm(range(start, cfg.iters), initial=start, total=cfg.iters, desc=f"train {out_path.stem}",
-               mininterval=5)
+               mininterval=5, disable=not progress)
     for it in bar:
         hr = sampler(cfg.batch)
-        lr_img = degrade_batch(hr, cfg.mode, gen, scale)
+        lr_img = degrade_batch(hr, cfg.mode, gen, scale, cfg.p_blur, cfg.p_noise)
         loss = F.l1_loss(net(lr_img), hr)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -139,5 +143,34 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
     bar.close()
     save_checkpoint(out_path, ema.state_dict(), net.state_dict())
     resume_path.unlink(missing_ok=True)
-    print(f"{out_path}: {cfg.iters - start} iterations in {time.time() - t0:.0f} s")
+    if progress:
+        print(f"{out_path}: {cfg.iters - start} iterations in {time.time() - t0:.0f} s")
     return out_path
+
+
+@dataclass
+class PairRecipe:
+    """How a baseline/target pair is trained: the architecture (``archs.describe`` form), the
+    baseline's run on clean inputs (from scratch) and the target's on the mix (from the baseline)."""
+
+    spec: dict
+    baseline: TrainConfig
+    target: TrainConfig
+    identity_init: bool = False  # start a plain SRCNN-style baseline from nearest-neighbour upsampling
+
+
+def make_pair(recipe: PairRecipe, image_folder: str | os.PathLike, baseline_path: str | os.PathLike,
+              target_path: str | os.PathLike, progress: bool = True) -> tuple[Path, Path]:
+    """Train a baseline θ̄ and fine-tune a target θ from it, seeded: the same recipe gives the same pair."""
+    from .archs import build
+    from .checkpoint import load_state_dict
+
+    torch.manual_seed(recipe.baseline.seed)
+    net = build(recipe.spec)
+    if recipe.identity_init:
+        net.identity_init_()
+    train(net, image_folder, baseline_path, recipe.baseline, progress=progress)
+    torch.manual_seed(recipe.target.seed)
+    train(build(recipe.spec), image_folder, target_path, recipe.target, init=load_state_dict(baseline_path),
+          progress=progress)
+    return Path(baseline_path), Path(target_path)

@@ -2,17 +2,17 @@ import numpy as np
 import pytest
 import torch
 
-from faig_helpers.attribution import (FAIG, AbsoluteFilterChange, IntegratedGradients, RandomFilters, attribute,
-                                      ranking_from_scores)
+from faig_helpers.attribution import (FAIG, METHODS, AbsoluteFilterChange, Attribution, AttributionError,
+                                      IntegratedGradients, RandomFilters, attribute, ranking_from_scores)
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.filters import FilterIndex
-from faig_helpers.quadrature import METHODS, nodes_and_weights
+from faig_helpers.quadrature import RULES, nodes_and_weights
 from faig_helpers.reference import original_faig_scores
 
 from helpers import tiny_data, tiny_pair
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", RULES)
 def test_quadrature_weights_sum_to_one_and_integrate_linear_exactly(method):
     a, w = nodes_and_weights(method, 7)
     assert w.sum() == pytest.approx(1.0)
@@ -41,30 +41,32 @@ def test_faig_rankings_come_from_one_computation(pair):
     s = FAIG(baseline, target).attribute(tiny_data(), n_steps=4, progress=False)
     n = len(FilterIndex.from_state_dict(target.state_dict()))
     assert np.array_equal(s.blur, -s.noise)
-    for idx in (s.blur_index, s.noise_index):
+    for idx in (s.ranking("blur"), s.ranking("noise")):
         assert np.array_equal(np.sort(idx), np.arange(n))
-    assert np.array_equal(s.blur_index, s.noise_index[::-1]) or np.unique(s.blur).size < n
-    assert s.per_image["A_blur"].shape == (3, n)
+    assert np.array_equal(s.ranking("blur"), s.ranking("noise")[::-1]) or np.unique(s.blur).size < n
+    assert s.per_image["blur"].shape == (3, n)
+    np.testing.assert_allclose(s.per_image["blur"].mean(0), s.blur)
+    assert len(s.top("blur", 10)) == n // 10
 
 
 def test_left_riemann_matches_the_faithful_original_loop(pair):
     b, t, baseline, target = pair
     data = tiny_data()
-    ours = FAIG(baseline, target).attribute(data, n_steps=10, method="riemann_left", progress=False)
+    ours = FAIG(baseline, target).attribute(data, n_steps=10, quadrature="riemann_left", progress=False)
     blur_sum, noise_sum = original_faig_scores(b, t, data, total_step=10)
     np.testing.assert_allclose(ours.blur * len(data), blur_sum, rtol=2e-3, atol=1e-6 * np.abs(blur_sum).max())
     np.testing.assert_allclose(ours.noise * len(data), noise_sum, rtol=2e-3, atol=1e-6 * np.abs(noise_sum).max())
     k = max(1, len(blur_sum) // 100)
-    assert set(ours.blur_index[:k]) == set(np.argsort(blur_sum)[::-1][:k])
-    assert set(ours.noise_index[:k]) == set(np.argsort(noise_sum)[::-1][:k])
+    assert set(ours.ranking("blur")[:k]) == set(np.argsort(blur_sum)[::-1][:k])
+    assert set(ours.ranking("noise")[:k]) == set(np.argsort(noise_sum)[::-1][:k])
 
 
 def test_completeness_delta_validates_the_quadrature(pair):
     *_, baseline, target = pair
     data = tiny_data(2)
     f = FAIG(baseline, target)
-    gl = f.attribute(data, n_steps=64, method="gausslegendre", return_convergence_delta=True, progress=False)
-    left = f.attribute(data, n_steps=16, method="riemann_left", return_convergence_delta=True, progress=False)
+    gl = f.attribute(data, n_steps=64, quadrature="gausslegendre", progress=False)
+    left = f.attribute(data, n_steps=16, quadrature="riemann_left", progress=False)
     assert gl.delta.shape == (2, 2)
     assert np.abs(gl.delta).max() < 2e-3          # a path integral of the gradient: Σ G⊙Δθ = L(θ̄) − L(θ)
     assert np.abs(left.delta).mean() > 5 * np.abs(gl.delta).mean()
@@ -91,15 +93,16 @@ def test_faig_resumes_after_interruption_with_identical_ranking(pair, tmp_path, 
     calls.clear()
     resumed = f.attribute(data, n_steps=4, cache_dir=tmp_path / "cache", progress=False, workers=1)
     assert len(calls) == 1  # only the missing image was computed
-    assert np.array_equal(resumed.blur_index, full.blur_index)
+    assert np.array_equal(resumed.ranking("blur"), full.ranking("blur"))
     assert np.array_equal(resumed.blur, full.blur)
 
 
 def test_ig_equals_an_explicit_loop_over_steps(pair):
     *_, baseline, target = pair
     data = tiny_data(1)
-    ig = IntegratedGradients(target, batch_size=3)
-    got = ig.attribute_image(data.clean[0], data.blur[0], n_steps=5, method="riemann_left")
+    ig = IntegratedGradients(baseline, target)
+    ig.batch_size = 3
+    got = ig.attribute(data, n_steps=5, quadrature="riemann_left", progress=False).blur
     net = target.eval()
     params = [p for n, p in net.named_parameters() if n.endswith("weight")]
     total = [torch.zeros_like(p) for p in params]
@@ -112,28 +115,53 @@ def test_ig_equals_an_explicit_loop_over_steps(pair):
 
 
 def test_abs_filter_change_formula():
-    b = {"a.weight": torch.ones(2, 1, 3, 3), "a.bias": torch.zeros(2)}
-    t = {"a.weight": torch.ones(2, 1, 3, 3), "a.bias": torch.ones(2)}
-    t["a.weight"][1, 0, 0, 0] = 4.0  # Σ|Δ| = 3, Σ|θ̄| = 9
+    b, t = torch.nn.Conv2d(1, 2, 3), torch.nn.Conv2d(1, 2, 3)
+    with torch.no_grad():
+        b.weight.fill_(1.0), t.weight.fill_(1.0), b.bias.zero_(), t.bias.fill_(1.0)
+        t.weight[1, 0, 0, 0] = 4.0  # Σ|Δ| = 3, Σ|θ̄| = 9
     s = AbsoluteFilterChange(b, t).attribute()
     np.testing.assert_allclose(s.blur, [0.0, 1 / 3])
-    assert np.array_equal(s.blur_index, s.noise_index)
+    assert np.array_equal(s.ranking("blur"), s.ranking("noise"))
 
 
 def test_random_is_seeded_and_independent_per_degradation(pair):
-    *_, target = pair
-    r1, r2 = RandomFilters(target, 1).attribute(), RandomFilters(target, 1).attribute()
-    assert np.array_equal(r1.blur_index, r2.blur_index)
-    assert not np.array_equal(r1.blur_index, r1.noise_index)
-    assert not np.array_equal(r1.blur_index, RandomFilters(target, 2).attribute().blur_index)
-
-
-def test_dispatch_and_errors(pair):
     *_, baseline, target = pair
-    assert attribute("abs_filter_change", baseline, target, None).method == "abs_filter_change"
-    with pytest.raises(ValueError, match="unknown method 'gradcam'"):
+    r1, r2 = RandomFilters(baseline, target, seed=1).attribute(), RandomFilters(baseline, target, seed=1).attribute()
+    assert np.array_equal(r1.ranking("blur"), r2.ranking("blur"))
+    assert not np.array_equal(r1.ranking("blur"), r1.ranking("noise"))
+    other = RandomFilters(baseline, target, seed=2).attribute()
+    assert not np.array_equal(r1.ranking("blur"), other.ranking("blur"))
+
+
+def test_registry_and_one_contract(pair):
+    *_, baseline, target = pair
+    assert list(METHODS) == ["faig", "ig", "abs_filter_change", "random"]
+    data = tiny_data(2)
+    results = {}
+    for name, cls in METHODS.items():
+        assert issubclass(cls, Attribution) and cls.name == name
+        s = cls(baseline, target, device="cpu", seed=0).attribute(data, n_steps=3, quadrature="riemann_middle",
+                                                                 progress=False)
+        assert s.method == name and len(s) == len(FilterIndex.from_state_dict(target.state_dict()))
+        # the same per-image keys for every method that uses images
+        assert set(s.per_image) == ({"blur", "noise"} if cls.uses_images else set())
+        results[name] = s
+    via = attribute("faig", baseline, target, data, n_steps=3, quadrature="riemann_middle", progress=False)
+    np.testing.assert_array_equal(via.blur, results["faig"].blur)
+    with pytest.raises(ValueError, match="unknown attribution method 'gradcam'"):
         attribute("gradcam", baseline, target, None)
+    with pytest.raises(TypeError):
+        FAIG(baseline, target, "cpu")  # options are keyword-only
     assert list(ranking_from_scores(np.array([1.0, 3.0, 3.0, 2.0]))) == [1, 2, 3, 0]
+
+
+def test_non_finite_loss_stops_with_a_clear_error(pair):
+    *_, baseline, target = pair
+    data = tiny_data(2)
+    data.noise[1] = data.noise[1].clone()
+    data.noise[1][0, 0, 0, 0] = float("nan")
+    with pytest.raises(AttributionError, match="non-finite .* image 'img1.png'"):
+        FAIG(baseline, target).attribute(data, n_steps=2, progress=False, workers=1)
 
 
 def test_parallel_images_give_the_same_scores(pair):
@@ -146,4 +174,4 @@ def test_parallel_images_give_the_same_scores(pair):
     assert torch.get_num_threads() == threads  # restored after the parallel run
     np.testing.assert_allclose(two.blur, one.blur, rtol=1e-4, atol=1e-7 * np.abs(one.blur).max())
     k = max(1, len(one.blur) // 100)
-    assert set(two.blur_index[:k]) == set(one.blur_index[:k])
+    assert set(two.top("blur", 1)) == set(one.top("blur", 1))

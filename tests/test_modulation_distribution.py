@@ -8,7 +8,8 @@ from faig_helpers.checkpoint import load_pair
 from faig_helpers.distribution import depth_test, layer_shares, positions
 from faig_helpers.filters import FilterIndex
 from faig_helpers.modulation import ModulationPanel, lambda_sweep
-from faig_helpers.substitution import n_selected, substituted_state_dict
+from faig_helpers.filters import top_count
+from faig_helpers.substitution import substituted_state_dict
 
 from helpers import tiny_data, tiny_pair
 
@@ -17,32 +18,46 @@ from helpers import tiny_data, tiny_pair
 def panel(tmp_path):
     baseline, target = load_pair(*tiny_pair(tmp_path))
     s = AbsoluteFilterChange(baseline, target).attribute()
-    r = RandomFilters(target, 0).attribute()
-    return ModulationPanel(baseline, target, {"blur": s.blur_index, "noise": r.noise_index}, tiny_data(2))
+    s.noise = RandomFilters(baseline, target).attribute().noise
+    p = ModulationPanel(baseline, target, s, tiny_data(2, size=32), crop=12)
+    p.models = (baseline, target)
+    return p
 
 
-def test_panel_callback_endpoints(panel):
+def test_panel_callback_endpoints_against_independent_models(panel):
+    baseline, target = panel.models
     data = panel.data
-    target = panel.mod.model
+    x = data.blur[1][..., 2:14, 2:14]  # the 12-pixel centre crop of a 16-pixel LR image
+    assert torch.equal(panel.input("blur", 1), x)
     r1 = panel.update(1.0, "blur", 10, 1)
     with torch.no_grad():
-        want_t = build_from_state_dict(panel.mod.theta)(data.blur[1])
+        want_t = target(x)
     assert torch.equal(r1["output_tensor"], want_t)
-    assert r1["difference"] < 1e-9 and r1["psnr"] == pytest.approx(r1["psnr_target"])
-    k = n_selected(len(panel.mod.index), 10)
-    sub = build_from_state_dict(substituted_state_dict(panel.mod.theta_bar, panel.mod.theta, panel.rankings["noise"][:k]))
+    assert r1["difference"] < 1e-9 and r1["psnr"] == pytest.approx(r1["psnr_target"]) and r1["colour_shift"] == 0
+    k = top_count(len(panel.mod.index), 10)
+    idx = np.argsort(-panel.scores.noise, kind="stable")[:k]
+    sub = build_from_state_dict(substituted_state_dict(baseline.state_dict(), target.state_dict(), idx))
     r0 = panel.update(0.0, "noise", 10, 0)
     with torch.no_grad():
-        assert torch.allclose(r0["output_tensor"], sub(data.noise[0]), atol=1e-6)
+        assert torch.allclose(r0["output_tensor"], sub(panel.input("noise", 0)), atol=1e-6)
+        assert not torch.allclose(r0["output_tensor"], target(panel.input("noise", 0)), atol=1e-4)
     assert r0["filters"] == k and r0["input"].shape == r0["output"].shape
-    assert target is panel.mod.model  # one model reused, never rebuilt
+    assert r0["psnr"] != pytest.approx(r0["psnr_target"])
 
 
-def test_widget_builds(panel):
+def test_widget_updates_in_place(panel):
     import ipywidgets
 
     ui = panel.widget()
     assert isinstance(ui, ipywidgets.VBox)
+    lam_slider, prop_slider, image = ui.children[0].children
+    views = [col.children[0] for col in ui.children[2].children]
+    before = views[1].value
+    assert views[1].value == views[2].value  # λ = 1: the output is the target's
+    lam_slider.value = 0.0
+    assert views[1].value != before and views[2].value == before  # only the λ view changed
+    assert not prop_slider.continuous_update  # the proportion recomputes on release only
+    assert "λ = 0.0" in ui.children[2].children[1].children[1].value
 
 
 def test_lambda_sweep_is_exact_at_one(panel):

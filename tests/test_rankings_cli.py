@@ -2,19 +2,26 @@ import numpy as np
 import pytest
 
 from faig_helpers.__main__ import main
-from faig_helpers.attribution import FAIG
+from faig_helpers.attribution import METHODS, FilterScores, attribute
 from faig_helpers.checkpoint import load_pair
-from faig_helpers.rankings import RankingError, load_ranking, load_rankings, ranking_dir, save_rankings
+from faig_helpers.degradations import load_dataset
+from faig_helpers.rankings import RankingError, load_ranking, load_scores, rank_all, ranking_dir, save_rankings
 
 from helpers import save_tiny_root, tiny_data, tiny_pair
+
+
+def load_rankings(folder):
+    s = load_scores(folder, "x")
+    return {"blur": s.ranking("blur"), "noise": s.ranking("noise")}
 
 
 def test_original_format_loads_unchanged(tmp_path):
     perm = np.random.default_rng(0).permutation(50)
     np.savetxt(tmp_path / "blur_index.txt", perm, delimiter=",", fmt="%d")  # how the original wrote them
     np.savetxt(tmp_path / "noise_index.txt", perm[::-1], delimiter=",", fmt="%d")
-    r = load_rankings(tmp_path, 50)
-    assert np.array_equal(r["blur"], perm) and np.array_equal(r["noise"], perm[::-1])
+    s = load_scores(tmp_path, "faig", 50)
+    assert np.array_equal(s.ranking("blur"), perm) and np.array_equal(s.ranking("noise"), perm[::-1])
+    assert s.info["source"] == "index files" and np.array_equal(s.top("blur", 10), perm[:5])
 
 
 def test_bad_ranking_files_are_clear_errors(tmp_path):
@@ -30,23 +37,19 @@ def test_bad_ranking_files_are_clear_errors(tmp_path):
         load_ranking(tmp_path / "missing.txt")
 
 
-def test_cli_reproduces_the_api_ranking(tmp_path, capsys):
+@pytest.mark.parametrize("method", list(METHODS))
+def test_cli_reproduces_the_api_ranking(tmp_path, method):
     b, t = tiny_pair(tmp_path)
-    data = tiny_data(2)
-    save_tiny_root(data, tmp_path / "root")
-    from faig_helpers.degradations import load_dataset
+    save_tiny_root(tiny_data(2), tmp_path / "root")
     on_disk = load_dataset(tmp_path / "root")
-    out = ranking_dir(tmp_path / "results", "srresnet", "tiny", "faig")
-    main(["rank", "--method", "faig", "--baseline", str(b), "--target", str(t), "--dataset-root",
-          str(tmp_path / "root"), "--steps", "6", "--quadrature", "riemann_left", "--out", str(out)])
-    api = FAIG(*load_pair(b, t)).attribute(on_disk, n_steps=6, method="riemann_left", progress=False)
-    got = load_rankings(out)
-    assert np.array_equal(got["blur"], api.blur_index) and np.array_equal(got["noise"], api.noise_index)
-    assert np.allclose(np.load(out / "blur_score.npy"), api.blur)
-    for method in ("ig", "abs_filter_change", "random"):
-        main(["rank", "--method", method, "--baseline", str(b), "--target", str(t), "--dataset-root",
-              str(tmp_path / "root"), "--steps", "4", "--out", str(tmp_path / method)])
-        assert len(load_rankings(tmp_path / method)["blur"]) == len(api.blur)
+    out = ranking_dir(tmp_path / "results", "srresnet", "tiny", method)
+    main(["rank", "--method", method, "--baseline", str(b), "--target", str(t), "--dataset-root",
+          str(tmp_path / "root"), "--steps", "6", "--quadrature", "riemann_left", "--seed", "3", "--out", str(out)])
+    api = attribute(method, *load_pair(b, t), on_disk, seed=3, n_steps=6, quadrature="riemann_left", progress=False)
+    got = load_scores(out, method)
+    for deg in ("blur", "noise"):
+        assert np.array_equal(got.ranking(deg), api.ranking(deg))
+        np.testing.assert_allclose(got.score(deg), api.score(deg), rtol=1e-6)
 
 
 def test_cli_bad_input_is_one_clear_line(tmp_path, capsys):
@@ -58,8 +61,62 @@ def test_cli_bad_input_is_one_clear_line(tmp_path, capsys):
     assert "nope.pth: no such checkpoint file" in capsys.readouterr().err
 
 
+def test_non_finite_checkpoint_is_one_clear_line_and_writes_nothing(tmp_path, capsys):
+    import torch
+    b, t = tiny_pair(tmp_path)
+    save_tiny_root(tiny_data(2), tmp_path / "root")
+    ckpt = torch.load(t, weights_only=True)
+    key = next(iter(ckpt["params_ema"]))
+    ckpt["params_ema"][key][0, 0, 0, 0] = float("nan")
+    torch.save(ckpt, tmp_path / "nan.pth")
+    with pytest.raises(SystemExit) as e:
+        main(["rank", "--baseline", str(b), "--target", str(tmp_path / "nan.pth"), "--dataset-root",
+              str(tmp_path / "root"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and f"nan.pth: '{key}' holds 1 non-finite value (NaN/Inf)" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
+def test_rank_all_reuses_and_invalidates(tmp_path):
+    b, t = tiny_pair(tmp_path)
+    baseline, target = load_pair(b, t)
+    data = tiny_data(2)
+    kw = dict(results=tmp_path / "res", net="n", dataset="d", n_steps=3, quadrature="riemann_middle", progress=False)
+    first = rank_all(baseline, target, data, **kw)
+    assert set(first) == set(METHODS) and all(s.info.get("source") is None for s in first.values())
+    again = rank_all(baseline, target, data, **kw)
+    for m in METHODS:  # loaded, with the identical scores and per-image scores
+        assert again[m].info["source"] == "saved scores"
+        np.testing.assert_array_equal(again[m].blur, first[m].blur)
+    np.testing.assert_allclose(again["faig"].per_image["blur"], first["faig"].per_image["blur"], rtol=1e-6)
+    # other settings, other images or other models: recomputed
+    other = rank_all(baseline, target, data, **{**kw, "n_steps": 4}, methods=["faig", "random"])
+    assert other["faig"].info.get("source") is None and other["random"].info["source"] == "saved scores"
+    data2 = tiny_data(2, seed=5)
+    assert rank_all(baseline, target, data2, **kw, methods=["ig"])["ig"].info.get("source") is None
+    assert rank_all(target, baseline, data, **kw, methods=["abs_filter_change"])["abs_filter_change"].info.get("source") is None
+    # an incomplete folder (no meta.json after an interrupted save) is recomputed
+    (ranking_dir(tmp_path / "res", "n", "d", "random") / "meta.json").unlink()
+    (ranking_dir(tmp_path / "res", "n", "d", "random") / "noise_index.txt").unlink()
+    with pytest.raises(RankingError):
+        rank_all(baseline, target, data, **kw, methods=["random"])
+
+
+def test_rank_all_loads_the_original_published_layout(tmp_path, capsys):
+    b, t = tiny_pair(tmp_path)
+    baseline, target = load_pair(b, t)
+    n = len(attribute("random", baseline, target))
+    folder = tmp_path / "res" / "Interpret" / "neuron-search" / "srresnet" / "Set14" / "faig"
+    folder.mkdir(parents=True)
+    perm = np.random.default_rng(1).permutation(n)
+    np.savetxt(folder / "blur_index.txt", perm, fmt="%d")
+    np.savetxt(folder / "noise_index.txt", perm[::-1], fmt="%d")
+    got = rank_all(baseline, target, tiny_data(2), results=tmp_path / "res", net="srresnet", dataset="Set14",
+                   methods=["faig"], progress=False)["faig"]
+    assert np.array_equal(got.ranking("blur"), perm) and "as they are" in capsys.readouterr().out
+
+
 def test_save_rankings_round_trip(tmp_path):
-    from faig_helpers.attribution import FilterScores
     s = FilterScores("x", np.array([0.1, 0.5, 0.3]), np.array([0.3, 0.2, 0.1]))
     save_rankings(tmp_path, s)
     assert (tmp_path / "blur_index.txt").read_text() == "1\n2\n0\n"

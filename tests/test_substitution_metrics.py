@@ -4,10 +4,14 @@ import torch
 
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.filters import FilterIndex
-from faig_helpers.metrics import gradient_map, output_difference, psnr
-from faig_helpers.substitution import FilterModulator, n_selected, substituted_state_dict
+from faig_helpers.attribution import FilterScores
+from faig_helpers.comparison import compare
+from faig_helpers.filters import top_count
+from faig_helpers.metrics import colour_shift, gradient_map, output_difference, psnr
+from faig_helpers.parameter_path import ParameterPath
+from faig_helpers.substitution import FilterModulator, substituted_state_dict
 
-from helpers import tiny_pair
+from helpers import tiny_data, tiny_pair
 
 
 @pytest.fixture
@@ -48,8 +52,53 @@ def test_modulator_lambda_endpoints_and_reset(models):
     assert torch.equal(mod.reset()(x), want_t)
 
 
-def test_n_selected_as_the_original():
-    assert n_selected(151_936, 1) == 1519 and n_selected(156_224, 10) == 15622
+def test_top_count_as_the_original():
+    assert top_count(151_936, 1) == 1519 and top_count(156_224, 10) == 15622 and top_count(50, 0) == 0
+    with pytest.raises(ValueError, match="percent must be in"):
+        top_count(10, 101)
+
+
+def test_parameter_path_endpoints_are_exact(models):
+    baseline, target = models
+    path = ParameterPath(baseline, target)
+    for n, p in target.named_parameters():
+        assert torch.equal(path.params(0.0)[n], p.detach())
+        assert torch.equal(path.params(1.0)[n], dict(baseline.named_parameters())[n].detach())
+    x = torch.rand(1, 3, 10, 10)
+    with torch.no_grad():
+        assert torch.equal(path(x, path.params(0.0)), target(x))
+        assert torch.allclose(path(x, path.params(1.0)), baseline(x), atol=1e-6)
+
+
+def test_compare_endpoints(models):
+    baseline, target = models
+    data = tiny_data(2)
+    n = len(FilterIndex.from_state_dict(target.state_dict()))
+    rng = np.random.default_rng(0)
+    scores = FilterScores("x", rng.random(n), rng.random(n))
+    t = compare(baseline, target, {"x": scores}, data, (0, 100), progress=False)
+    zero, full = t[t.proportion == 0], t[t.proportion == 100]
+    assert (zero.output_difference == 0).all() and (zero.colour_shift == 0).all() and (zero.filters == 0).all()
+    # 100%: every filter from the baseline, every bias from the target — built independently here
+    sd = {k: (baseline.state_dict()[k] if v.ndim == 4 else v) for k, v in target.state_dict().items()}
+    from faig_helpers.archs import build_from_state_dict
+    mixed = build_from_state_dict(sd)
+    with torch.no_grad():
+        want = np.mean([output_difference(mixed(x), target(x))[0] for x in data.blur])
+        shift = np.mean([colour_shift(mixed(x), target(x))[0] for x in data.blur])
+    row = full[(full.masked == "blur") & (full.input == "blurry")].iloc[0]
+    assert row.filters == n and row.output_difference == pytest.approx(want, rel=1e-4) and want > 0
+    assert row.colour_shift == pytest.approx(shift, abs=1e-6)
+
+
+def test_colour_shift_in_8_bit_levels():
+    a = torch.full((2, 3, 4, 4), 0.5)
+    b = a.clone()
+    b[0, 1] += 10 / 255  # green +10 levels on image 0
+    b[1, 0, :2] -= 4 / 255  # red −4 levels on half of image 1 → −2 mean
+    np.testing.assert_allclose(colour_shift(b, a), [10.0, 2.0], atol=1e-4)
+    with pytest.raises(ValueError, match="one shape"):
+        colour_shift(a, a[:1])
 
 
 def test_gradient_map_central_differences_and_original_mode():
