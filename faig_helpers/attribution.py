@@ -36,14 +36,16 @@ from .degradations import DEGRADATIONS, DatasetRoot
 from .filters import FilterIndex, top_count
 from .io_utils import atomic_path, tensor_digest
 from .parameter_path import ParameterPath
-from .quadrature import nodes_and_weights
+from .quadrature import ADAPTIVE, nodes_and_weights, refinements
 
 __all__ = ["AttributionError", "FilterScores", "Attribution", "FAIG", "IntegratedGradients", "AbsoluteFilterChange",
-           "RandomFilters", "METHODS", "attribute", "ranking_from_scores", "top_jaccard", "DEFAULT_QUADRATURE",
+           "RandomFilters", "METHODS", "attribute", "ranking_from_scores", "top_jaccard", "top_sets_agree", "DEFAULT_QUADRATURE",
            "DEFAULT_STEPS"]
 
 #: default quadrature (see ``benchmarks/bench_faig.py`` and the README's speed table)
 DEFAULT_QUADRATURE, DEFAULT_STEPS = "riemann_middle", 16
+#: the adaptive rule stops when the per-image top-p% sets agree this well between two levels
+ADAPTIVE_TOP_PERCENT, ADAPTIVE_AGREEMENT = 1.0, 0.98
 
 
 class AttributionError(ValueError):
@@ -60,6 +62,20 @@ def top_jaccard(a: np.ndarray, b: np.ndarray, percent: float = 1.0) -> float:
     k = max(1, top_count(len(a), percent))
     sa, sb = set(ranking_from_scores(a)[:k].tolist()), set(ranking_from_scores(b)[:k].tolist())
     return len(sa & sb) / len(sa | sb)
+
+
+def top_sets_agree(a: np.ndarray, b: np.ndarray, percent: float = 1.0, rtol: float = 1e-4) -> bool:
+    """Whether the top-p% sets of two score vectors are the same up to near-ties: filters in one set
+    but not the other must score within rtol·max|score| of the k-th score in both vectors."""
+    k = max(1, top_count(len(a), percent))
+    ra, rb = ranking_from_scores(a)[:k], ranking_from_scores(b)[:k]
+    diff = np.setxor1d(ra, rb)
+    if not diff.size:
+        return True
+    for s, r in ((np.asarray(a, float), ra), (np.asarray(b, float), rb)):
+        if np.abs(s[diff] - s[r[-1]]).max() > rtol * np.abs(s).max():
+            return False
+    return True
 
 
 @dataclass
@@ -93,6 +109,33 @@ class FilterScores:
     def top(self, degradation: str, percent: float) -> np.ndarray:
         """The top-p% filter set of one ranking (k = ⌊n·p/100⌋, :func:`~faig_helpers.filters.top_count`)."""
         return self.ranking(degradation)[:top_count(len(self), percent)]
+
+
+class Refiner:
+    """Iterate over the steps of ``quadrature`` (:func:`~faig_helpers.quadrature.refinements`); for the
+    adaptive rule, stop once the top-p% sets (both ends) of ``key()`` — the per-filter result so far —
+    agree between two successive levels (Jaccard ≥ :data:`ADAPTIVE_AGREEMENT`). ``nodes``: nodes used."""
+
+    def __init__(self, quadrature: str, n_steps: int, key: Callable[[], np.ndarray]) -> None:
+        self.steps, self.key, self.adaptive = refinements(quadrature, n_steps), key, quadrature == ADAPTIVE
+        self.nodes, self._prev = 0, None
+
+    def __iter__(self):
+        for alphas, weights, keep in self.steps:
+            yield alphas, weights, keep
+            self.nodes += len(alphas)
+            if self.adaptive:
+                key = self.key()
+                k = max(1, top_count(len(key), ADAPTIVE_TOP_PERCENT))
+                ends = (np.argsort(-key, kind="stable")[:k], np.argsort(key, kind="stable")[:k])
+                if self._prev is not None and min(_jaccard(a, b) for a, b in zip(self._prev, ends)) >= ADAPTIVE_AGREEMENT:
+                    return
+                self._prev = ends
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    inter = np.intersect1d(a, b).size
+    return inter / (len(a) + len(b) - inter)
 
 
 def _check_finite(t: torch.Tensor, what: str) -> None:
@@ -146,7 +189,7 @@ class Attribution(ABC):
             return self.reduce([], info)
         if data is None or not len(data):
             raise AttributionError(f"{self.name} needs evaluation images")
-        nodes_and_weights(quadrature, n_steps)  # validate before any work
+        next(iter(refinements(quadrature, n_steps)))  # validate the rule and node count before any work
         info["images"] = list(data.names)
         cache = Path(cache_dir) / self._cache_key(n_steps, quadrature) if cache_dir is not None else None
         results: dict[int, dict[str, np.ndarray]] = {}
@@ -252,16 +295,20 @@ class FAIG(Attribution):
         """A_x = Σ_{3×3}|G_x ⊙ (θ̄ − θ)| for each input x against ``gt`` (keys A_blur, A_noise for two
         inputs, else A_0, A_1, …) and the relative completeness delta of each, 'delta'."""
         path, model = self.path, model or self.path.model
-        alphas, weights = nodes_and_weights(quadrature, n_steps)
         y = gt.to(self.device)
         acc = [{n: torch.zeros_like(v) for n, v in path.theta.items()} for _ in xs]
-        for a, w in zip(alphas, weights):
-            params = {n: v.detach().requires_grad_() for n, v in path.params(float(a)).items()}
-            for d, x in enumerate(xs):
-                loss = ((path(x, params, model) - y) ** 2).sum()
-                grads = torch.autograd.grad(loss, list(params.values()))
-                for (n, s), g in zip(acc[d].items(), grads):
-                    s.add_(g, alpha=float(w))
+        steps = Refiner(quadrature, n_steps, lambda: self._stability_key(acc))
+        for alphas, weights, keep in steps:
+            for d in acc:
+                for v in d.values():
+                    v.mul_(keep)
+            for a, w in zip(alphas, weights):
+                params = {n: v.detach().requires_grad_() for n, v in path.params(float(a)).items()}
+                for d, x in enumerate(xs):
+                    loss = ((path(x, params, model) - y) ** 2).sum()
+                    grads = torch.autograd.grad(loss, list(params.values()))
+                    for s, g in zip(acc[d].values(), grads):
+                        s.add_(g, alpha=float(w))
         keys = ["A_blur", "A_noise"] if len(xs) == 2 else [f"A_{d}" for d in range(len(xs))]
         out: dict[str, np.ndarray] = {}
         deltas = []
@@ -277,11 +324,18 @@ class FAIG(Attribution):
                 out[key] = self.index.per_filter({n: v.abs() for n, v in signed.items()}).cpu().double().numpy()
                 deltas.append((total - ref) / abs(ref) if ref != 0 else np.nan)
         out["delta"] = np.array(deltas)
+        out["nodes"] = np.array(steps.nodes)
         return out
+
+    def _stability_key(self, acc: list[dict[str, torch.Tensor]]) -> np.ndarray:
+        """What the adaptive rule watches: the per-filter score of this image (A_blur − A_noise)."""
+        a = [self.index.per_filter({n: (g * self.diff[n]).abs() for n, g in d.items()}) for d in acc]
+        return (a[0] - a[1] if len(a) == 2 else a[0]).double().cpu().numpy()
 
     def reduce(self, results: list[dict[str, np.ndarray]], info: dict) -> FilterScores:
         per = np.stack([r["A_blur"] - r["A_noise"] for r in results])
         score = per.mean(0)
+        info["nodes"] = [int(r["nodes"]) for r in results if "nodes" in r]
         return FilterScores(self.name, score, -score, {"blur": per, "noise": -per},
                             np.stack([r["delta"] for r in results]), info)
 
@@ -304,19 +358,23 @@ class IntegratedGradients(Attribution):
 
     def _ig(self, x_clean: torch.Tensor, x_deg: torch.Tensor, n_steps: int, quadrature: str, model: nn.Module,
             where: str) -> np.ndarray:
-        alphas, weights = nodes_and_weights(quadrature, n_steps)
         path = self.path
         params = {n: v.detach().requires_grad_() for n, v in path.theta.items()}
         x0, x1 = x_clean.to(self.device), x_deg.to(self.device)
         acc = {n: torch.zeros_like(v) for n, v in params.items()}
-        for s in range(0, n_steps, self.batch_size):
-            a = torch.as_tensor(alphas[s:s + self.batch_size], dtype=x0.dtype, device=self.device)
-            w = torch.as_tensor(weights[s:s + self.batch_size], dtype=x0.dtype, device=self.device)
-            out = path(x0 + a.view(-1, 1, 1, 1) * (x1 - x0), params, model)
-            loss = (out.sum(dim=(1, 2, 3)) * w).sum()  # Σ_k w_k Σ f(x_k): its gradient is Σ_k w_k g_k
-            _check_finite(loss.detach(), f"IG output for {where}")
-            for t, g in zip(acc.values(), torch.autograd.grad(loss, list(params.values()))):
-                t.add_(g)
+        steps = Refiner(quadrature, n_steps,
+                        lambda: self.index.per_filter({n: t.abs() for n, t in acc.items()}).double().cpu().numpy())
+        for alphas, weights, keep in steps:
+            for t in acc.values():
+                t.mul_(keep)
+            for s in range(0, len(alphas), self.batch_size):
+                a = torch.as_tensor(alphas[s:s + self.batch_size], dtype=x0.dtype, device=self.device)
+                w = torch.as_tensor(weights[s:s + self.batch_size], dtype=x0.dtype, device=self.device)
+                out = path(x0 + a.view(-1, 1, 1, 1) * (x1 - x0), params, model)
+                loss = (out.sum(dim=(1, 2, 3)) * w).sum()  # Σ_k w_k Σ f(x_k): its gradient is Σ_k w_k g_k
+                _check_finite(loss.detach(), f"IG output for {where}")
+                for t, g in zip(acc.values(), torch.autograd.grad(loss, list(params.values()))):
+                    t.add_(g)
         return self.index.per_filter({n: t.abs() for n, t in acc.items()}).cpu().double().numpy()
 
     def reduce(self, results: list[dict[str, np.ndarray]], info: dict) -> FilterScores:

@@ -12,6 +12,7 @@ little; the better the method, the larger that gap.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -24,7 +25,6 @@ from tqdm.auto import tqdm
 from .attribution import FilterScores
 from .degradations import DEGRADATIONS, DatasetRoot
 from .evaluation import restore_all
-from .filters import top_count
 from .images import to_image, write_image
 from .io_utils import atomic_save_npy, atomic_write_text
 from .metrics import colour_shift, gradient_map, output_difference, psnr
@@ -48,19 +48,26 @@ def compare(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, Filte
     if save is not None:
         _save(save, "targetmodel-sr", None, data.names, ref_out, mode)
     rows = []
-    combos = [(m, p, d) for m in rankings for p in proportions for d in DEGRADATIONS]
-    for method, p, deg in tqdm(combos, desc="substitution", disable=not progress, leave=False):
-        k = top_count(len(mod.index), p)
-        mod.set(rankings[method].top(deg, p), 0.0)
-        for lab, xs in inputs.items():
-            outs = restore_all(mod, xs)
-            rows.append(dict(method=method, proportion=p, filters=k, masked=deg, input=lab,
+    combos = [(m, p, d, rankings[m].top(d, p)) for m in rankings for p in proportions for d in DEGRADATIONS]
+    keys = [np.sort(idx).tobytes() for *_, idx in combos]
+    uses = Counter(keys)
+    seen: dict[bytes, dict[str, list[torch.Tensor]]] = {}  # a set used again (e.g. 0%, 100%) is restored once
+    for (method, p, deg, idx), key in zip(tqdm(combos, desc="substitution", disable=not progress, leave=False), keys):
+        if key not in seen:
+            mod.set(idx, 0.0)
+            seen[key] = {lab: restore_all(mod, xs) for lab, xs in inputs.items()}
+        for lab in inputs:
+            outs = seen[key][lab]
+            rows.append(dict(method=method, proportion=p, filters=len(idx), masked=deg, input=lab,
                              output_difference=float(np.mean([output_difference(o, r, mode)[0]
                                                               for o, r in zip(outs, ref_out[lab])])),
                              colour_shift=float(np.mean([colour_shift(o, r)[0] for o, r in zip(outs, ref_out[lab])])),
                              psnr=float(np.mean([psnr(o, g, scale) for o, g in zip(outs, data.gt)]))))
             if save is not None and (save_proportions is None or p in save_proportions):
-                _save(save, method, (k, deg), data.names, {lab: outs}, mode)
+                _save(save, method, (len(idx), deg), data.names, {lab: outs}, mode)
+        uses[key] -= 1
+        if not uses[key]:
+            del seen[key]
     mod.reset()
     return pd.DataFrame(rows)
 

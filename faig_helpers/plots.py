@@ -314,3 +314,85 @@ def plot_modulation_curves(sweep: pd.DataFrame, axes: Sequence[plt.Axes] | None 
         ax.axvline(1.0, color="0.5", lw=0.8)
     axes[1].legend(fontsize=8)
     return axes
+
+
+# ---------------------------------------------------------------- notebook 05: degradation prediction
+
+#: line styles of the per-input filter sets F_x by what their loss was measured against
+FX_STYLES = {"target": "-", "gt": ":", "baseline": "-."}
+FX_LABELS = {"target": "F_x from f_θ(x)", "gt": "F_x from ground truth", "baseline": "F_x from f_θ̄(x)"}
+PREDICTOR_LABELS = {**{m: f"{METHOD_LABELS[m]} F_D" for m in METHOD_LABELS}, "classical": "classical statistic"}
+__all__ += ["FX_STYLES", "FX_LABELS", "PREDICTOR_LABELS", "plot_accuracy_vs_threshold", "plot_roc_curves",
+            "plot_predictor_auc", "plot_auc_vs_percent"]
+
+
+def plot_accuracy_vs_threshold(curves: pd.DataFrame, paper: Mapping[str, Mapping[str, float]] | None = None,
+                               title: str = "", axes: Sequence[plt.Axes] | None = None) -> Sequence[plt.Axes]:
+    """The paper's figure: accuracy of "OS(x, D) > T" against T ∈ [0, 1], one panel per degradation.
+    ``curves``: columns threshold, degradation, accuracy, label, and optionally style ('-', ':' …);
+    ``paper``: {degradation: {'threshold', 'accuracy'}} drawn as a star on a dotted vertical line."""
+    degs = [d for d in DEGRADATIONS if d in set(curves.degradation)]
+    if axes is None:
+        _, axes = plt.subplots(1, len(degs), figsize=(5.5 * len(degs), 3.6), squeeze=False)
+        axes = axes[0]
+    for ax, deg in zip(axes, degs):
+        sub = curves[curves.degradation == deg]
+        for label, c in sub.groupby("label", sort=False):
+            style = c["style"].iloc[0] if "style" in c else "-"
+            ax.plot(c.threshold, c.accuracy, ls=style, color=c["color"].iloc[0] if "color" in c else PALETTE[deg],
+                    label=label)
+        if paper and deg in paper:
+            t, a = paper[deg]["threshold"], paper[deg]["accuracy"]
+            ax.axvline(t, color="0.5", ls=":", lw=0.8)
+            ax.scatter([t], [a], marker="*", s=140, color="k", zorder=3, label=f"paper: {a:.0%} at T = {t:g}")
+        ax.set(xlabel=f"threshold T_{deg} on OS(x, {deg})", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1.03),
+               title=f"{title}: does x contain {deg}?" if title else f"does x contain {deg}?")
+        ax.legend(fontsize=7, loc="lower left")
+    return axes
+
+
+def plot_roc_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray, float]], title: str = "",
+                    colors: Mapping[str, object] | None = None, styles: Mapping[str, str] | None = None,
+                    ax: plt.Axes | None = None) -> plt.Axes:
+    """ROC curves {label: (false-positive rate, true-positive rate, AUC)} with the AUC in the legend
+    and the chance diagonal."""
+    ax = ax or plt.subplots(figsize=(4.5, 4.2))[1]
+    for label, (fpr, tpr, area) in curves.items():
+        ax.plot(fpr, tpr, color=(colors or {}).get(label), ls=(styles or {}).get(label, "-"), drawstyle="default",
+                label=f"{label} (AUC {area:.2f})")
+    ax.plot([0, 1], [0, 1], color="0.7", lw=0.8, ls="--")
+    ax.set(xlabel="false-positive rate", ylabel="true-positive rate", xlim=(-0.01, 1.01), ylim=(-0.01, 1.02),
+           title=title)
+    ax.set_aspect("equal")
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+def plot_predictor_auc(table: pd.DataFrame, title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
+    """Grouped bars: AUC of each predictor (column predictor, labels from :data:`PREDICTOR_LABELS`)
+    for each degradation (column degradation), with the chance level 0.5."""
+    ax = ax or plt.subplots(figsize=(6, 3.4))[1]
+    t = table.copy()
+    t["predictor"] = t.predictor.map(lambda p: PREDICTOR_LABELS.get(p, p))
+    sns.barplot(t, x="predictor", y="auc", hue="degradation", palette={d: PALETTE[d] for d in DEGRADATIONS},
+                hue_order=[d for d in DEGRADATIONS if d in set(t.degradation)], ax=ax)
+    ax.axhline(0.5, color="0.4", ls="--", lw=0.8)
+    ax.set(ylim=(0, 1.02), xlabel="predictor", ylabel="AUC", title=title)
+    ax.tick_params(axis="x", rotation=30)
+    for lab in ax.get_xticklabels():
+        lab.set_ha("right")
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_auc_vs_percent(table: pd.DataFrame, title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
+    """AUC against the top-k percentage (columns percent, degradation, auc), one line per degradation."""
+    ax = ax or plt.subplots(figsize=(4.5, 3.4))[1]
+    for deg, c in table.groupby("degradation", sort=False):
+        ax.plot(c.percent, c.auc, marker="o", color=PALETTE[deg], label=deg)
+    ax.axhline(0.5, color="0.4", ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xticks(sorted(table.percent.unique()), [f"{p:g}" for p in sorted(table.percent.unique())])
+    ax.set(ylim=(0, 1.02), xlabel="top-k set size (% of filters)", ylabel="AUC", title=title)
+    ax.legend(fontsize=8)
+    return ax

@@ -40,6 +40,7 @@ class TrainConfig:
     mode: str = "clean"  # 'clean' (baseline) or 'mix' (target)
     p_blur: float = 0.5  # 'mix': probability of blur, and independently of noise, per sample
     p_noise: float = 0.5
+    train_biases: bool = True  # False: biases keep their initial (the baseline's) values, only filters learn
     seed: int = 0
     save_every: int = 500
     threads: int | None = None
@@ -104,7 +105,9 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
     if init is not None:
         net.load_state_dict(init)
     ema = copy.deepcopy(net).eval().requires_grad_(False)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
+    for name, p in net.named_parameters():
+        p.requires_grad_(cfg.train_biases or not name.endswith("bias"))
+    opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=cfg.lr, betas=(0.9, 0.99))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.iters, eta_min=cfg.lr_min)
     sampler = PatchSampler([read_image(p) for p in list_images(image_folder)], cfg.patch, cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed + 1)

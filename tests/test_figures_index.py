@@ -15,7 +15,7 @@ def _rendered():
     for py in sorted((ROOT / "notebooks").glob("[0-9]*.py")):
         for name in re.findall(r'savefig\(fig, f?"([^"]+)"', py.read_text()):
             for deg in ("blur", "noise"):
-                out[name.replace("{deg}", deg)] = py.stem
+                out[name.replace("{deg}", deg).replace("{d.name}", deg)] = py.stem
     return out
 
 
