@@ -30,13 +30,14 @@ test: $(VENV)/.installed
 # notebook 04's λ panel as a web app on http://localhost:8866 (Voilà; shows the panel while the rest runs)
 app: $(VENV)/.installed
 	$(PY) -c "import voila" 2>/dev/null || $(PY) -m pip install -q -c constraints.txt -e '.[app]'
-	cd notebooks && ../$(VENV)/bin/voila 04_modulation.ipynb --port=8866 --no-browser --progressive_rendering=True
+	cd notebooks && ../$(VENV)/bin/voila app_lambda_panel.ipynb --port=8866 --no-browser --progressive_rendering=True
 
 retrain: $(VENV)/.installed
 	$(PY) -m faig_helpers retrain
 
 benchmark: $(VENV)/.installed
-	$(PY) benchmarks/bench_faig.py
+	$(PY) benchmarks/bench_faig.py speed --markdown
+	$(PY) benchmarks/bench_faig.py accuracy --markdown
 
 sync: $(VENV)/.installed
 	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["MSRResNet", "SRCNNStyle", "build_from_state_dict", "ArchitectureError", "describe"]
+__all__ = ["ResidualBlockNoBN", "MSRResNet", "SRCNNStyle", "build", "build_from_state_dict", "ArchitectureError", "describe"]
 
 
 class ArchitectureError(ValueError):

@@ -39,7 +39,7 @@ from .parameter_path import ParameterPath
 from .quadrature import ADAPTIVE, nodes_and_weights, refinements
 
 __all__ = ["AttributionError", "FilterScores", "Attribution", "FAIG", "IntegratedGradients", "AbsoluteFilterChange",
-           "RandomFilters", "METHODS", "attribute", "ranking_from_scores", "top_jaccard", "top_sets_agree", "DEFAULT_QUADRATURE",
+           "RandomFilters", "METHODS", "register", "Refiner", "attribute", "ranking_from_scores", "top_jaccard", "top_sets_agree", "DEFAULT_QUADRATURE",
            "DEFAULT_STEPS"]
 
 #: default quadrature (see ``benchmarks/bench_faig.py`` and the README's speed table)

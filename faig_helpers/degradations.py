@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from .images import ImageError, list_images, mod_crop, read_image, to_image, to_tensor, write_image
 
 __all__ = ["gaussian_kernel", "downsample", "blur", "add_noise", "degrade", "quantize", "Degradation",
-           "DEGRADATIONS", "CLEAN", "GT_FOLDER", "FOLDERS", "DatasetRoot", "build_dataset_root", "load_dataset"]
+           "DEGRADATIONS", "CLEAN", "GT_FOLDER", "FOLDERS", "DatasetRoot", "build_dataset_root", "load_dataset", "main"]
 
 
 @dataclass(frozen=True)

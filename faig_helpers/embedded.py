@@ -16,7 +16,7 @@ from .images import read_image, write_image
 from .train import PairRecipe, TrainConfig
 
 __all__ = ["REPO", "DATA", "DATASET_ROOT", "DATASET_NAME", "MODELS", "PAIRS", "pair_paths",
-           "make_embedded_data", "retrain"]
+           "make_embedded_data", "retrain", "main"]
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"

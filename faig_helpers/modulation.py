@@ -7,7 +7,8 @@ costs one forward pass on one (cropped) image.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,14 +49,32 @@ class ModulationPanel:
     ``crop``: LR pixels of the window shown (the whole image when None), so large images stay fast.
     """
 
-    def __init__(self, baseline: nn.Module, target: nn.Module, rankings: Mapping[str, FilterScores] | FilterScores,
-                 data: DatasetRoot, crop: int | None = 96):
+    def __init__(self, baseline: nn.Module, target: nn.Module, scores: FilterScores, data: DatasetRoot,
+                 crop: int | None = 96):
         from .substitution import FilterModulator
 
+        self.baseline, self.target = baseline, target
         self.mod = FilterModulator(baseline, target)
-        self.scores = rankings
+        self.scores = scores
         self.data, self.crop = data, crop
         self._target_out: dict[tuple[str, int], torch.Tensor] = {}
+
+    @classmethod
+    def from_files(cls, baseline_path: str | os.PathLike, target_path: str | os.PathLike,
+                   dataset_root: str | os.PathLike, *, results: str | os.PathLike, net: str, dataset: str,
+                   method: str = "faig", n_steps: int | None = None, quadrature: str | None = None,
+                   crop: int | None = 96) -> "ModulationPanel":
+        """Load a pair and a dataset root, rank the filters with ``method`` (reusing saved rankings, see
+        :func:`~faig_helpers.rankings.rank_all`) and build the panel."""
+        from .checkpoint import load_pair
+        from .degradations import load_dataset
+        from .rankings import rank_all
+
+        data = load_dataset(dataset_root)
+        baseline, target = load_pair(baseline_path, target_path)
+        scores = rank_all(baseline, target, data, results=results, net=net, dataset=dataset, methods=[method],
+                          n_steps=n_steps, quadrature=quadrature, progress=False)[method]
+        return cls(baseline, target, scores, data, crop)
 
     def input(self, degradation: str, image: int) -> torch.Tensor:
         x = getattr(self.data, degradation)[image]

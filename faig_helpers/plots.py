@@ -14,7 +14,7 @@ from .degradations import DEGRADATIONS
 from .filters import FilterIndex
 from .io_utils import atomic_path
 
-__all__ = ["PALETTE", "METHOD_LABELS", "FUNCTION", "use_style", "savefig", "short_layer_names", "layer_ticks",
+__all__ = ["PALETTE", "METHOD_LABELS", "FUNCTION", "use_style", "savefig", "short_layer_names", "layer_ticks", "top_counts_per_layer",
            "set_layer_axis", "plot_top_filters_per_layer", "plot_filter_map", "plot_layer_shares", "jaccard_matrix",
            "plot_overlap_heatmap", "plot_score_distribution", "plot_convergence", "plot_ranking_confidence", "plot_substitution_table",
            "plot_substitution_curves", "plot_qualitative_grid", "plot_lambda_grid", "plot_modulation_curves"]

@@ -26,7 +26,7 @@ from .degradations import add_noise, blur, downsample, quantize
 from .images import list_images, read_image
 from .io_utils import atomic_path
 
-__all__ = ["TrainConfig", "PairRecipe", "degrade_batch", "train", "make_pair"]
+__all__ = ["TrainConfig", "PairRecipe", "PatchSampler", "degrade_batch", "train", "make_pair"]
 
 
 @dataclass

@@ -44,7 +44,7 @@ example_crop = 96  # LR pixels of the window shown by the panel and the grids (N
 # should sweep a blurry input from "not deblurred" to "deblurred" (and beyond), with the **denoise**
 # filters the same for noise.
 #
-# Serve this notebook as an app: `make app` (Voilà on http://localhost:8866).
+# The panel alone, as a web app: `make app` (Voilà on http://localhost:8866, serving `app_lambda_panel`).
 
 # %%
 import matplotlib.pyplot as plt
@@ -53,22 +53,18 @@ import torch
 
 from faig_helpers import plots
 from faig_helpers.archs import build_from_state_dict
-from faig_helpers.checkpoint import load_pair
 from faig_helpers.claims import Claims
-from faig_helpers.degradations import DEGRADATIONS, load_dataset
-from faig_helpers.modulation import ModulationPanel, lambda_sweep
+from faig_helpers.degradations import DEGRADATIONS
 from faig_helpers.io_utils import output_dirs
-from faig_helpers.rankings import rank_all
+from faig_helpers.modulation import ModulationPanel, lambda_sweep
 from faig_helpers.substitution import substituted_state_dict
 
 plots.use_style()
 results_dir, figures_dir = output_dirs(results_dir, figures_dir)
 net = next(iter(pairs)) if net is None else net
-data = load_dataset(dataset_root)
-baseline, target = load_pair(*pairs[net])
-scores = rank_all(baseline, target, data, results=results_dir, net=net, dataset=dataset_name, methods=[method],
-                  n_steps=n_steps, quadrature=quadrature, progress=False)[method]
-panel = ModulationPanel(baseline, target, scores, data, crop=example_crop)
+panel = ModulationPanel.from_files(*pairs[net], dataset_root, results=results_dir, net=net, dataset=dataset_name,
+                                   method=method, n_steps=n_steps, quadrature=quadrature, crop=example_crop)
+baseline, target, scores, data = panel.baseline, panel.target, panel.scores, panel.data
 
 # %% [markdown]
 # ## The panel
