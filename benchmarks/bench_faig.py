@@ -60,6 +60,15 @@ def pair(name: str) -> tuple[Path, Path]:
     return b, t
 
 
+def configs(a: argparse.Namespace) -> list[tuple[str, int]]:
+    """The rules measured: ``--configs rule:N ...``, or the original's left-100, every rule at ``--nodes``,
+    the adaptive rule and the default."""
+    if a.configs:
+        return [(c.split(":")[0], int(c.split(":")[1])) for c in a.configs]
+    grid = [("riemann_left", 100)] + [(r, n) for r in RULES for n in a.nodes] + [("adaptive", 129)]
+    return list(dict.fromkeys(grid + [(DEFAULT_QUADRATURE, DEFAULT_STEPS)]))
+
+
 def timed(fn):
     t0 = time.perf_counter()
     r = fn()
@@ -74,8 +83,7 @@ def speed(a: argparse.Namespace) -> pd.DataFrame:
     (orig_blur, orig_noise), t_orig = timed(lambda: original_faig_scores(b_path, t_path, data, 100, a.device or "cpu"))
     ref = faig.attribute(data, n_steps=512, quadrature="riemann_middle", progress=False)
     rows = []
-    for rule, n in [("riemann_left", 100)] + [(r, n) for r in RULES for n in a.nodes] + [("adaptive", 129),
-                                                                                      (DEFAULT_QUADRATURE, DEFAULT_STEPS)]:
+    for rule, n in configs(a):
         s, t = timed(lambda: faig.attribute(data, n_steps=n, quadrature=rule, progress=False))
         rows.append(dict(rule=rule, nodes=n, mean_nodes=float(np.mean(s.info.get("nodes") or [n])), seconds=t,
                          speedup=t_orig / t,
@@ -92,15 +100,14 @@ def accuracy(a: argparse.Namespace) -> pd.DataFrame:
     rows = []
     for name in a.pairs:
         b_path, t_path = pair(name)
-        data = load_dataset(DATASET_ROOT, ("gt", "blur", "noise"), limit=a.images).subset(crop=a.crop)
+        data = load_dataset(DATASET_ROOT, ("gt", "blur", "noise"), limit=a.images).subset(crop=a.crop or None)
         faig = FAIG(*load_pair(b_path, t_path), device=a.device)
         ref = faig.attribute(data, n_steps=512, quadrature="riemann_middle", progress=False)
         half = faig.attribute(data, n_steps=256, quadrature="riemann_middle", progress=False)
-        print(f"accuracy: {name}: {len(ref)} filters, {len(data)} images of {a.crop}×{a.crop} LR pixels; reference "
+        print(f"accuracy: {name}: {len(ref)} filters, {len(data)} images of {a.crop or 'whole'} LR pixels; reference "
               f"midpoint-512 vs 256: top-1% Jaccard {top_jaccard(half.blur, ref.blur):.3f} (blur) / "
               f"{top_jaccard(half.noise, ref.noise):.3f} (noise)")
-        configs = [("riemann_left", 100)] + [(r, n) for r in RULES for n in a.nodes] + [("adaptive", 129)]
-        for rule, n in configs:
+        for rule, n in configs(a):
             s, t = timed(lambda: faig.attribute(data, n_steps=n, quadrature=rule, progress=False))
             nodes = float(np.mean(s.info.get("nodes") or [n]))
             rows.append(dict(pair=name, rule=rule, nodes=n, mean_nodes=nodes, seconds=t, j_blur=top_jaccard(s.blur, ref.blur),
@@ -115,14 +122,16 @@ def main() -> None:
     ap.add_argument("--pairs", nargs="+", default=[f"embedded-{n}" for n in PAIRS] + list(FULLSIZE))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--images", type=int, default=8)
-    ap.add_argument("--crop", type=int, default=24, help="accuracy: LR centre crop of each image")
     ap.add_argument("--device", default=None)
+    ap.add_argument("--tag", default="", help="suffix of the saved CSV")
     ap.add_argument("--nodes", type=int, nargs="+", default=[8, 16, 24, 32, 64])
+    ap.add_argument("--configs", nargs="+", default=None, help="rule:N pairs to measure (default: a grid)")
+    ap.add_argument("--crop", type=int, default=24, help="accuracy: LR centre crop of each image (0: whole images)")
     ap.add_argument("--markdown", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     df = speed(a) if a.what == "speed" else accuracy(a)
-    out = BENCH / f"{a.what}.csv"
+    out = BENCH / f"{a.what}{'-' + a.tag if a.tag else ''}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out, index=False)
     if a.markdown:

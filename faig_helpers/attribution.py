@@ -44,8 +44,9 @@ __all__ = ["AttributionError", "FilterScores", "Attribution", "FAIG", "Integrate
 
 #: default quadrature (see ``benchmarks/bench_faig.py`` and the README's speed table)
 DEFAULT_QUADRATURE, DEFAULT_STEPS = "riemann_middle", 16
-#: the adaptive rule stops when the per-image top-p% sets agree this well between two levels
-ADAPTIVE_TOP_PERCENT, ADAPTIVE_AGREEMENT = 1.0, 0.98
+#: the adaptive rule refines an image until FAIG's relative completeness delta (both inputs) is at most
+#: ADAPTIVE_DELTA, or IG's per-filter result changes by at most ADAPTIVE_CHANGE (relative L1) between levels
+ADAPTIVE_DELTA, ADAPTIVE_CHANGE = 0.03, 0.02
 
 
 class AttributionError(ValueError):
@@ -112,30 +113,20 @@ class FilterScores:
 
 
 class Refiner:
-    """Iterate over the steps of ``quadrature`` (:func:`~faig_helpers.quadrature.refinements`); for the
-    adaptive rule, stop once the top-p% sets (both ends) of ``key()`` — the per-filter result so far —
-    agree between two successive levels (Jaccard ≥ :data:`ADAPTIVE_AGREEMENT`). ``nodes``: nodes used."""
+    """Iterate over the steps of ``quadrature`` (:func:`~faig_helpers.quadrature.refinements`). For the
+    adaptive rule, after each level from the second on, ``error()`` estimates the integral's error and
+    refinement stops once it is ≤ ``tolerance``. ``nodes``: the nodes used."""
 
-    def __init__(self, quadrature: str, n_steps: int, key: Callable[[], np.ndarray]) -> None:
-        self.steps, self.key, self.adaptive = refinements(quadrature, n_steps), key, quadrature == ADAPTIVE
-        self.nodes, self._prev = 0, None
+    def __init__(self, quadrature: str, n_steps: int, error: Callable[[], float], tolerance: float) -> None:
+        self.steps, self.error, self.tolerance = refinements(quadrature, n_steps), error, tolerance
+        self.adaptive, self.nodes = quadrature == ADAPTIVE, 0
 
     def __iter__(self):
-        for alphas, weights, keep in self.steps:
+        for level, (alphas, weights, keep) in enumerate(self.steps):
             yield alphas, weights, keep
             self.nodes += len(alphas)
-            if self.adaptive:
-                key = self.key()
-                k = max(1, top_count(len(key), ADAPTIVE_TOP_PERCENT))
-                ends = (np.argsort(-key, kind="stable")[:k], np.argsort(key, kind="stable")[:k])
-                if self._prev is not None and min(_jaccard(a, b) for a, b in zip(self._prev, ends)) >= ADAPTIVE_AGREEMENT:
-                    return
-                self._prev = ends
-
-
-def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    inter = np.intersect1d(a, b).size
-    return inter / (len(a) + len(b) - inter)
+            if self.adaptive and level >= 1 and self.error() <= self.tolerance:
+                return
 
 
 def _check_finite(t: torch.Tensor, what: str) -> None:
@@ -296,8 +287,20 @@ class FAIG(Attribution):
         inputs, else A_0, A_1, …) and the relative completeness delta of each, 'delta'."""
         path, model = self.path, model or self.path.model
         y = gt.to(self.device)
+        with torch.no_grad():  # endpoint losses in float64: ΔL = L(θ̄, x) − L(θ, x)
+            ends = [[((path(x, path.params(alpha), model).double() - y.double()) ** 2).sum().item() for x in xs]
+                    for alpha in (1.0, 0.0)]
+        change = [ends[0][d] - ends[1][d] for d in range(len(xs))]
         acc = [{n: torch.zeros_like(v) for n, v in path.theta.items()} for _ in xs]
-        steps = Refiner(quadrature, n_steps, lambda: self._stability_key(acc))
+
+        def deltas() -> list[float]:
+            """Relative completeness delta per input: (Σ G⊙(θ̄ − θ) − ΔL) / |ΔL|."""
+            totals = [sum((g * self.diff[n]).double().sum().item() for n, g in a.items()) for a in acc]
+            if not all(math.isfinite(v) for v in (*totals, *change)):
+                _check_finite(torch.tensor([*totals, *change]), f"loss or gradient along the path for {where}")
+            return [(t - c) / abs(c) if c != 0 else np.nan for t, c in zip(totals, change)]
+
+        steps = Refiner(quadrature, n_steps, lambda: float(np.nanmax(np.abs(deltas()), initial=0.0)), ADAPTIVE_DELTA)
         for alphas, weights, keep in steps:
             for d in acc:
                 for v in d.values():
@@ -310,27 +313,11 @@ class FAIG(Attribution):
                     for s, g in zip(acc[d].values(), grads):
                         s.add_(g, alpha=float(w))
         keys = ["A_blur", "A_noise"] if len(xs) == 2 else [f"A_{d}" for d in range(len(xs))]
-        out: dict[str, np.ndarray] = {}
-        deltas = []
-        with torch.no_grad():  # endpoint losses in float64: L(θ̄, x) − L(θ, x)
-            ends = [[((path(x, path.params(alpha), model).double() - y.double()) ** 2).sum().item() for x in xs]
-                    for alpha in (1.0, 0.0)]
-            for d, key in enumerate(keys):
-                signed = {n: g * self.diff[n] for n, g in acc[d].items()}
-                total = sum(v.double().sum().item() for v in signed.values())
-                ref = ends[0][d] - ends[1][d]
-                if not all(math.isfinite(v) for v in (total, ref)):
-                    _check_finite(torch.tensor([total, ref]), f"loss or gradient along the path for {where}")
-                out[key] = self.index.per_filter({n: v.abs() for n, v in signed.items()}).cpu().double().numpy()
-                deltas.append((total - ref) / abs(ref) if ref != 0 else np.nan)
-        out["delta"] = np.array(deltas)
+        out: dict[str, np.ndarray] = {key: self.index.per_filter({n: (g * self.diff[n]).abs() for n, g in a.items()})
+                                      .cpu().double().numpy() for key, a in zip(keys, acc)}
+        out["delta"] = np.array(deltas())
         out["nodes"] = np.array(steps.nodes)
         return out
-
-    def _stability_key(self, acc: list[dict[str, torch.Tensor]]) -> np.ndarray:
-        """What the adaptive rule watches: the per-filter score of this image (A_blur − A_noise)."""
-        a = [self.index.per_filter({n: (g * self.diff[n]).abs() for n, g in d.items()}) for d in acc]
-        return (a[0] - a[1] if len(a) == 2 else a[0]).double().cpu().numpy()
 
     def reduce(self, results: list[dict[str, np.ndarray]], info: dict) -> FilterScores:
         per = np.stack([r["A_blur"] - r["A_noise"] for r in results])
@@ -362,8 +349,17 @@ class IntegratedGradients(Attribution):
         params = {n: v.detach().requires_grad_() for n, v in path.theta.items()}
         x0, x1 = x_clean.to(self.device), x_deg.to(self.device)
         acc = {n: torch.zeros_like(v) for n, v in params.items()}
-        steps = Refiner(quadrature, n_steps,
-                        lambda: self.index.per_filter({n: t.abs() for n, t in acc.items()}).double().cpu().numpy())
+        previous: list[np.ndarray] = []
+
+        def change() -> float:
+            """Relative L1 change of the per-filter result since the previous level."""
+            now = self.index.per_filter({n: t.abs() for n, t in acc.items()}).double().cpu().numpy()
+            previous.append(now)
+            if len(previous) < 2:
+                return np.inf
+            return float(np.abs(now - previous[-2]).sum() / max(np.abs(now).sum(), 1e-300))
+
+        steps = Refiner(quadrature, n_steps, change, ADAPTIVE_CHANGE)
         for alphas, weights, keep in steps:
             for t in acc.values():
                 t.mul_(keep)

@@ -17,11 +17,14 @@ from tqdm.auto import tqdm
 
 from .attribution import FAIG, FilterScores, top_jaccard
 from .degradations import DatasetRoot
+from .quadrature import ADAPTIVE
 
-__all__ = ["REFERENCE", "convergence_table"]
+__all__ = ["REFERENCE", "ADAPTIVE_MAX", "convergence_table"]
 
 #: a fine composite rule: the reference the others are measured against
 REFERENCE = ("riemann_middle", 256)
+#: the most nodes the adaptive rule may use here
+ADAPTIVE_MAX = 129
 
 
 def convergence_table(faig: FAIG, data: DatasetRoot, rules: Sequence[str], node_counts: Sequence[int],
@@ -33,8 +36,10 @@ def convergence_table(faig: FAIG, data: DatasetRoot, rules: Sequence[str], node_
         faig.attribute(data, n_steps=reference[1], quadrature=reference[0], progress=False)
     rows = []
     for rule in tqdm(rules, desc="quadrature rules", disable=not progress, leave=False):
-        for n in node_counts:
+        # the adaptive rule chooses its nodes per image (at most ADAPTIVE_MAX): one row, at their mean
+        for n in ([ADAPTIVE_MAX] if rule == ADAPTIVE else node_counts):
             s = faig.attribute(data, n_steps=n, quadrature=rule, progress=False)
+            n = float(np.mean(s.info["nodes"])) if rule == ADAPTIVE else n
             rows.append(dict(rule=rule, nodes=n, abs_delta=float(np.abs(s.delta).mean()),
                              jaccard_blur=top_jaccard(s.blur, ref.blur, percent),
                              jaccard_noise=top_jaccard(s.noise, ref.noise, percent)))

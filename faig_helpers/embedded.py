@@ -30,7 +30,7 @@ MODELS = DATA / "models"
 PAIRS = {
     "srresnet": PairRecipe(dict(arch="MSRResNet", num_feat=32, num_block=4, upscale=2),
                            TrainConfig(iters=4000, lr=2e-4, mode="clean", seed=0),
-                           TrainConfig(iters=4000, lr=1e-3, mode="mix", seed=1)),
+                           TrainConfig(iters=4000, lr=5e-4, mode="mix", seed=1)),
     "srcnn_style": PairRecipe(dict(arch="SRCNNStyle", channels=(32, 32, 32, 32, 32, 32), upscale=2),
                               TrainConfig(iters=4000, lr=5e-4, mode="clean", seed=0),
                               TrainConfig(iters=4000, lr=1e-3, mode="mix", seed=1), identity_init=True),

@@ -40,6 +40,7 @@ class TrainConfig:
     mode: str = "clean"  # 'clean' (baseline) or 'mix' (target)
     p_blur: float = 0.5  # 'mix': probability of blur, and independently of noise, per sample
     p_noise: float = 0.5
+    exclusive: bool = False  # 'mix': never both — clean, blur-only or noise-only (p_blur, p_noise, the rest)
     train_biases: bool = True  # False: biases keep their initial (the baseline's) values, only filters learn
     seed: int = 0
     save_every: int = 500
@@ -47,14 +48,19 @@ class TrainConfig:
 
 
 def degrade_batch(hr: torch.Tensor, mode: str, gen: torch.Generator, scale: int = 2,
-                  p_blur: float = 0.5, p_noise: float = 0.5) -> torch.Tensor:
-    """Per-sample degradation: 'clean' → D₂(y); 'mix' → blur w.p. p_blur then D₂, then noise w.p.
-    p_noise (independently; the original: ½ and ½, so a quarter of the inputs stay clean)."""
+                  p_blur: float = 0.5, p_noise: float = 0.5, exclusive: bool = False) -> torch.Tensor:
+    """Per-sample degradation: 'clean' → D(y); 'mix' → blur w.p. p_blur then D, then noise w.p. p_noise,
+    independently (the original: ½ and ½, so a quarter of the inputs stay clean and a quarter get
+    both); with ``exclusive``, blur-only w.p. p_blur, noise-only w.p. p_noise, clean otherwise."""
     if mode == "clean":
         return quantize(downsample(hr, scale))
     n = hr.shape[0]
-    use_blur = torch.rand(n, generator=gen) < p_blur
-    use_noise = torch.rand(n, generator=gen) < p_noise
+    if exclusive:
+        u = torch.rand(n, generator=gen)
+        use_blur, use_noise = u < p_blur, (u >= p_blur) & (u < p_blur + p_noise)
+    else:
+        use_blur = torch.rand(n, generator=gen) < p_blur
+        use_noise = torch.rand(n, generator=gen) < p_noise
     x = hr.clone()
     if use_blur.any():
         x[use_blur] = blur(hr[use_blur])
@@ -127,7 +133,7 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
                mininterval=5, disable=not progress)
     for it in bar:
         hr = sampler(cfg.batch)
-        lr_img = degrade_batch(hr, cfg.mode, gen, scale, cfg.p_blur, cfg.p_noise)
+        lr_img = degrade_batch(hr, cfg.mode, gen, scale, cfg.p_blur, cfg.p_noise, cfg.exclusive)
         loss = F.l1_loss(net(lr_img), hr)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -197,14 +197,15 @@ assert same_top and rel_err < 1e-3
 few = data.subset(convergence_images, crop=check_crop)
 faig = FAIG(*models[net], device=device)
 reference = faig.attribute(few, n_steps=REFERENCE[1], quadrature=REFERENCE[0], progress=False)
-conv = convergence_table(faig, few, ["riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre"],
+conv = convergence_table(faig, few, ["riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre", "adaptive"],
                          convergence_nodes, reference)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 plots.plot_convergence(conv, axes)
 fig.suptitle(f"FAIG quadrature convergence ({net}, centre crops of {len(few)} images; "
              f"reference: {REFERENCE[0]} × {REFERENCE[1]})")
 plots.savefig(fig, "01_quadrature_convergence.png", figures_dir)
-conv.pivot(index="nodes", columns="rule", values="jaccard_blur").round(3)
+conv.round({"abs_delta": 4, "jaccard_blur": 3, "jaccard_noise": 3, "nodes": 1}).pivot(
+    index="rule", columns="nodes", values="jaccard_blur")
 
 # %%
 best = conv.sort_values(["jaccard_blur", "abs_delta"], ascending=[False, True]).iloc[0]

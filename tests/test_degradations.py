@@ -93,3 +93,22 @@ def test_subset_crops_lr_and_gt_at_matching_positions(hr_folder, tmp_path):
     top, left = (15 - 5) // 2, (13 - 5) // 2
     assert torch.equal(sub.gt[0], data.gt[0][..., 2 * top:2 * top + 10, 2 * left:2 * left + 10])
     assert torch.equal(sub.clean[0], data.clean[0][..., top:top + 5, left:left + 5])
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_training_mix_proportions(exclusive):
+    from faig_helpers.train import degrade_batch
+
+    hr = torch.rand(1, 3, 16, 16).expand(4000, 3, 16, 16).contiguous()
+    g = torch.Generator().manual_seed(0)
+    p = (1 / 3, 1 / 3) if exclusive else (0.5, 0.5)
+    lr = degrade_batch(hr, "mix", g, 2, *p, exclusive=exclusive)
+    clean, blurred = degrade(hr[:1], "clean"), degrade(hr[:1], "blur")
+    is_clean = (lr == clean).flatten(1).all(1)
+    is_blur = (lr == blurred).flatten(1).all(1)
+    noisy = ~is_clean & ~is_blur  # noise only, or blur then noise
+    want = (1 / 3, 1 / 3, 1 / 3) if exclusive else (0.25, 0.25, 0.5)
+    for got, w in zip((is_clean, is_blur, noisy), want):
+        assert abs(got.float().mean().item() - w) < 0.03
+    for scale in (3, 4):  # any scale: LR size = HR size / scale
+        assert degrade_batch(hr[:4, :, :12, :12], "mix", g, scale).shape[-1] == 12 // scale
