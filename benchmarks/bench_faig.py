@@ -112,6 +112,7 @@ def accuracy(a: argparse.Namespace) -> pd.DataFrame:
             nodes = float(np.mean(s.info.get("nodes") or [n]))
             rows.append(dict(pair=name, rule=rule, nodes=n, mean_nodes=nodes, seconds=t, j_blur=top_jaccard(s.blur, ref.blur),
                              j_noise=top_jaccard(s.noise, ref.noise), abs_delta=float(np.abs(s.delta).mean())))
+            print("  ", {k: round(v, 4) if isinstance(v, float) else v for k, v in rows[-1].items()}, flush=True)
     return pd.DataFrame(rows)
 
 

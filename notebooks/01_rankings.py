@@ -34,6 +34,7 @@ check_crop = 32  # LR centre crop (pixels) for the checks that evaluate the netw
 reference_steps = 100  # left-Riemann steps of the faithful original loop in the reference check
 convergence_images = 2
 convergence_nodes = [4, 8, 16, 32]
+convergence_reference = 128  # midpoint-rule nodes of the reference integral (benchmarks/: 512, checked against 256)
 bootstrap_samples = 500
 
 # %% [markdown]
@@ -78,7 +79,7 @@ from faig_helpers.attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, to
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.claims import Claims
 from faig_helpers.confidence import agreement_by_images, bootstrap_jaccard, summarise
-from faig_helpers.convergence import REFERENCE, convergence_table
+from faig_helpers.convergence import convergence_table
 from faig_helpers.degradations import load_dataset
 from faig_helpers.evaluation import psnr_table
 from faig_helpers.filters import FilterIndex, top_count
@@ -196,13 +197,13 @@ assert same_top and rel_err < 1e-3
 # %%
 few = data.subset(convergence_images, crop=check_crop)
 faig = FAIG(*models[net], device=device)
-reference = faig.attribute(few, n_steps=REFERENCE[1], quadrature=REFERENCE[0], progress=False)
+reference = faig.attribute(few, n_steps=convergence_reference, quadrature="riemann_middle", progress=False)
 conv = convergence_table(faig, few, ["riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre", "adaptive"],
                          convergence_nodes, reference)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 plots.plot_convergence(conv, axes)
 fig.suptitle(f"FAIG quadrature convergence ({net}, centre crops of {len(few)} images; "
-             f"reference: {REFERENCE[0]} × {REFERENCE[1]})")
+             f"reference: midpoint rule × {convergence_reference})")
 plots.savefig(fig, "01_quadrature_convergence.png", figures_dir)
 conv.round({"abs_delta": 4, "jaccard_blur": 3, "jaccard_noise": 3, "nodes": 1}).pivot(
     index="rule", columns="nodes", values="jaccard_blur")
