@@ -79,7 +79,7 @@ def speed(a: argparse.Namespace) -> pd.DataFrame:
     b_path, t_path = pair_paths(a.net)
     data = load_dataset(DATASET_ROOT, ("gt", "blur", "noise"), limit=a.images)
     faig = FAIG(*load_pair(b_path, t_path), device=a.device)
-    faig.attribute(data, n_steps=2, progress=False)  # warm-up
+    faig.attribute(data, n_steps=2, quadrature="riemann_middle", progress=False)  # warm-up
     (orig_blur, orig_noise), t_orig = timed(lambda: original_faig_scores(b_path, t_path, data, 100, a.device or "cpu"))
     ref = faig.attribute(data, n_steps=512, quadrature="riemann_middle", progress=False)
     rows = []

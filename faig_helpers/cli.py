@@ -11,7 +11,7 @@ from .attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, Attribution
 from .checkpoint import CheckpointError, load_pair
 from .degradations import load_dataset
 from .images import ImageError
-from .quadrature import RULES
+from .quadrature import RULES, refinements
 from .rankings import save_rankings
 
 __all__ = ["rank_main"]
@@ -25,7 +25,7 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
     ap.add_argument("--target", required=True, help="target checkpoint θ (BasicSR format)")
     ap.add_argument("--dataset-root", help="folder with GTmod12/, Blur2_LRbicx2/, LRbicx2_noise0.1/ "
                                            "(and Linear_LRbicx2/ for IG); needed by faig and ig")
-    ap.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="quadrature nodes (the original: 100)")
+    ap.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="quadrature nodes; for adaptive the most it may use (the original: 100)")
     ap.add_argument("--quadrature", choices=RULES, default=DEFAULT_QUADRATURE, help="the original: riemann_left")
     ap.add_argument("--device", default=None, help="e.g. cuda, cuda:1 (default: cpu)")
     ap.add_argument("--seed", type=int, default=0, help="for --method random")
@@ -33,6 +33,10 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
     ap.add_argument("--out", required=True, help="output folder")
     a = ap.parse_args(argv)
     method = METHODS[a.method]
+    try:
+        next(iter(refinements(a.quadrature, a.steps)))
+    except ValueError as e:
+        ap.error(f"--steps/--quadrature: {e}")
     try:
         baseline, target = load_pair(a.baseline, a.target)
         data = None

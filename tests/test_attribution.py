@@ -62,7 +62,7 @@ def pair(request, tmp_path):
 
 def test_faig_rankings_come_from_one_computation(pair):
     *_, baseline, target = pair
-    s = FAIG(baseline, target).attribute(tiny_data(), n_steps=4, progress=False)
+    s = FAIG(baseline, target).attribute(tiny_data(), n_steps=4, quadrature="riemann_middle", progress=False)
     n = len(FilterIndex.from_state_dict(target.state_dict()))
     assert np.array_equal(s.blur, -s.noise)
     for idx in (s.ranking("blur"), s.ranking("noise")):
@@ -99,7 +99,7 @@ def test_completeness_delta_validates_the_quadrature(pair):
 def test_faig_resumes_after_interruption_with_identical_ranking(pair, tmp_path, monkeypatch):
     *_, baseline, target = pair
     data = tiny_data(3)
-    full = FAIG(baseline, target).attribute(data, n_steps=4, progress=False, workers=1)
+    full = FAIG(baseline, target).attribute(data, n_steps=4, quadrature="riemann_middle", progress=False, workers=1)
     f = FAIG(baseline, target)
     real, calls = f.attribute_image, []
 
@@ -111,11 +111,11 @@ def test_faig_resumes_after_interruption_with_identical_ranking(pair, tmp_path, 
 
     monkeypatch.setattr(f, "attribute_image", flaky)
     with pytest.raises(KeyboardInterrupt):
-        f.attribute(data, n_steps=4, cache_dir=tmp_path / "cache", progress=False, workers=1)
+        f.attribute(data, n_steps=4, quadrature="riemann_middle", cache_dir=tmp_path / "cache", progress=False, workers=1)
     saved = list((tmp_path / "cache").rglob("*.npz"))
     assert len(saved) == 2 and not list((tmp_path / "cache").rglob("*.tmp*"))
     calls.clear()
-    resumed = f.attribute(data, n_steps=4, cache_dir=tmp_path / "cache", progress=False, workers=1)
+    resumed = f.attribute(data, n_steps=4, quadrature="riemann_middle", cache_dir=tmp_path / "cache", progress=False, workers=1)
     assert len(calls) == 1  # only the missing image was computed
     assert np.array_equal(resumed.ranking("blur"), full.ranking("blur"))
     assert np.array_equal(resumed.blur, full.blur)
@@ -185,7 +185,7 @@ def test_non_finite_loss_stops_with_a_clear_error(pair):
     data.noise[1] = data.noise[1].clone()
     data.noise[1][0, 0, 0, 0] = float("nan")
     with pytest.raises(AttributionError, match="non-finite .* image 'img1.png'"):
-        FAIG(baseline, target).attribute(data, n_steps=2, progress=False, workers=1)
+        FAIG(baseline, target).attribute(data, n_steps=2, quadrature="riemann_middle", progress=False, workers=1)
 
 
 def test_parallel_images_give_the_same_scores(pair):
@@ -193,8 +193,8 @@ def test_parallel_images_give_the_same_scores(pair):
     data = tiny_data(4)
     f = FAIG(baseline, target)
     threads = torch.get_num_threads()
-    one = f.attribute(data, n_steps=6, progress=False, workers=1)
-    two = f.attribute(data, n_steps=6, progress=False, workers=2)
+    one = f.attribute(data, n_steps=6, quadrature="riemann_middle", progress=False, workers=1)
+    two = f.attribute(data, n_steps=6, quadrature="riemann_middle", progress=False, workers=2)
     assert torch.get_num_threads() == threads  # restored after the parallel run
     np.testing.assert_allclose(two.blur, one.blur, rtol=1e-4, atol=1e-7 * np.abs(one.blur).max())
     k = max(1, len(one.blur) // 100)

@@ -30,13 +30,13 @@ FULL_SIZE = {  # name → (architecture, scale, filters)
     "srcnn_style_x2": (dict(arch="SRCNNStyle", channels=(64, 128, 128, 128, 128, 128), upscale=2), 2, 156_224),
 }
 #: small settings so that full-size networks stay within the CI budget (the defaults are for real runs)
-FAST = {"01": dict(n_steps=4, check_crop=8, reference_steps=4, convergence_images=1, convergence_nodes=[2, 4],
+FAST = {"01": dict(n_steps=4, quadrature="riemann_middle", check_crop=8, reference_steps=4, convergence_images=1, convergence_nodes=[2, 4],
                    bootstrap_samples=20),
-        "02": dict(n_steps=4, table_proportions=[1, 5], claim_proportions=[1], curve_proportions=[0, 1, 100],
+        "02": dict(n_steps=4, quadrature="riemann_middle", table_proportions=[1, 5], claim_proportions=[1], curve_proportions=[0, 1, 100],
                    example_crop=8),
-        "03": dict(n_steps=4, n_permutations=200),
-        "04": dict(n_steps=4, lambdas=[0.0, 1.0, 1.5], example_crop=8),
-        "05": dict(n_steps=4)}
+        "03": dict(n_steps=4, quadrature="riemann_middle", n_permutations=200),
+        "04": dict(n_steps=4, quadrature="riemann_middle", lambdas=[0.0, 1.0, 1.5], example_crop=8),
+        "05": dict(n_steps=4, quadrature="riemann_middle")}
 
 
 def _figures(nb: Path) -> set[str]:

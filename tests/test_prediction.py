@@ -208,8 +208,8 @@ def test_input_attributions_reuse_faig(tmp_path):
     ref = faig.attribute_inputs([cal[1].lr], cal[1].hr, 4, "riemann_middle")
     assert a.shape == (3, len(faig)) and (a >= 0).all() and np.isfinite(d).all()
     np.testing.assert_allclose(a[1], ref["A_0"], rtol=1e-6)
-    two, _ = pred.input_attributions(faig, cal[:3], "target", n_steps=4, workers=2)  # threads: same numbers
-    one, _ = pred.input_attributions(faig, cal[:3], "target", n_steps=4, workers=1)
+    two, _ = pred.input_attributions(faig, cal[:3], "target", n_steps=4, quadrature="riemann_middle", workers=2)  # threads: same numbers
+    one, _ = pred.input_attributions(faig, cal[:3], "target", n_steps=4, quadrature="riemann_middle", workers=1)
     np.testing.assert_array_equal(one, two)
     with pytest.raises(ValueError, match="unknown pseudo target"):
         pred.input_attributions(faig, cal, "oracle")

@@ -32,9 +32,9 @@ def test_every_step_at_any_scale(tmp_path, scale, arch):
         save_checkpoint(tmp_path / f"{i}.pth", n.state_dict())
     baseline, target = load_pair(tmp_path / "0.pth", tmp_path / "1.pth")
     main(["rank", "--baseline", str(tmp_path / "0.pth"), "--target", str(tmp_path / "1.pth"), "--dataset-root",
-          str(tmp_path / "root"), "--steps", "2", "--out", str(tmp_path / "faig")])
+          str(tmp_path / "root"), "--steps", "2", "--quadrature", "riemann_middle", "--out", str(tmp_path / "faig")])
     scores = load_scores(tmp_path / "faig", "faig")
-    api = attribute("faig", baseline, target, data, n_steps=2, progress=False)
+    api = attribute("faig", baseline, target, data, n_steps=2, quadrature="riemann_middle", progress=False)
     assert np.array_equal(scores.ranking("blur"), api.ranking("blur"))
     table = compare(baseline, target, {"faig": api}, data, (0, 10), progress=False)
     assert (table[table.proportion == 0].output_difference == 0).all()
