@@ -209,6 +209,8 @@ def plot_ranking_confidence(by_images: Mapping[str, pd.DataFrame], bootstrap: Ma
     parts = axes[1].violinplot([bootstrap[n] for n in nets], positions=range(len(nets)), showmedians=True)
     for body, n in zip(parts["bodies"], nets):
         body.set_color(colours.get(n, "0.5"))
+    for key in ("cbars", "cmins", "cmaxes", "cmedians"):  # whiskers and medians in each network's colour
+        parts[key].set_color([colours.get(n, "0.5") for n in nets])
     if crops:
         axes[1].scatter([nets.index(n) for n in crops], list(crops.values()), marker="D", color="k", zorder=3,
                         label="centre crops vs whole images")
