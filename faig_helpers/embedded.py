@@ -33,7 +33,8 @@ PAIRS = {
                            TrainConfig(iters=4000, lr=5e-4, mode="mix", seed=1)),
     "srcnn_style": PairRecipe(dict(arch="SRCNNStyle", channels=(32, 32, 32, 32, 32, 32), upscale=2),
                               TrainConfig(iters=4000, lr=5e-4, mode="clean", seed=0),
-                              TrainConfig(iters=4000, lr=1e-3, mode="mix", seed=1), identity_init=True),
+                              TrainConfig(iters=4000, lr=1e-3, mode="mix", seed=1, p_blur=0.3333, p_noise=0.3333,
+                                          exclusive=True), identity_init=True),
 }
 
 

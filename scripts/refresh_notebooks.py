@@ -23,6 +23,7 @@ def refresh(py: Path) -> None:
             cell.outputs = []
             cell.execution_count = None
         cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)  # the executed panel's widget state: stale for a reader, large in diffs
     out = py.with_suffix(".ipynb")
     jupytext.write(nb, out, fmt="ipynb")
     print(f"refreshed {out.name}")
