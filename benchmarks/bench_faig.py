@@ -29,6 +29,7 @@ from faig_helpers.checkpoint import load_pair
 from faig_helpers.degradations import load_dataset
 from faig_helpers.embedded import DATASET_ROOT, PAIRS, TRAIN_DIR, pair_paths
 from faig_helpers.reference import original_faig_scores
+from faig_helpers.quadrature import ADAPTIVE, ADAPTIVE_MAX
 from faig_helpers.train import PairRecipe, TrainConfig, make_pair
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,7 @@ def configs(a: argparse.Namespace) -> list[tuple[str, int]]:
     the adaptive rule and the default."""
     if a.configs:
         return [(c.split(":")[0], int(c.split(":")[1])) for c in a.configs]
-    grid = [("riemann_left", 100)] + [(r, n) for r in RULES for n in a.nodes] + [("adaptive", 129)]
+    grid = [("riemann_left", 100)] + [(r, n) for r in RULES for n in a.nodes] + [(ADAPTIVE, ADAPTIVE_MAX)]
     return list(dict.fromkeys(grid + [(DEFAULT_QUADRATURE, DEFAULT_STEPS)]))
 
 

@@ -36,14 +36,14 @@ from .degradations import DEGRADATIONS, DatasetRoot
 from .filters import FilterIndex, top_count
 from .io_utils import atomic_path, tensor_digest
 from .parameter_path import ParameterPath
-from .quadrature import ADAPTIVE, nodes_and_weights, refinements
+from .quadrature import ADAPTIVE, ADAPTIVE_MAX, check, refinements
 
 __all__ = ["AttributionError", "FilterScores", "Attribution", "FAIG", "IntegratedGradients", "AbsoluteFilterChange",
            "RandomFilters", "METHODS", "register", "Refiner", "attribute", "ranking_from_scores", "top_jaccard", "top_sets_agree", "DEFAULT_QUADRATURE",
            "DEFAULT_STEPS"]
 
 #: default quadrature (see ``benchmarks/bench_faig.py`` and the README's speed table)
-DEFAULT_QUADRATURE, DEFAULT_STEPS = "adaptive", 129
+DEFAULT_QUADRATURE, DEFAULT_STEPS = ADAPTIVE, ADAPTIVE_MAX
 #: the adaptive rule refines an image until the per-filter result changes by at most ADAPTIVE_CHANGE
 #: (relative L1) between levels and, for FAIG, the relative completeness delta of every input is at most
 #: ADAPTIVE_DELTA (benchmarks/bench_faig.py: top-1% Jaccard ≥ 0.98 against a 512-node reference)
@@ -195,7 +195,7 @@ class Attribution(ABC):
             return self.reduce([], info)
         if data is None or not len(data):
             raise AttributionError(f"{self.name} needs evaluation images")
-        next(iter(refinements(quadrature, n_steps)))  # validate the rule and node count before any work
+        check(quadrature, n_steps)
         info["images"] = list(data.names)
         cache = Path(cache_dir) / self._cache_key(n_steps, quadrature) if cache_dir is not None else None
         results: dict[int, dict[str, np.ndarray]] = {}
@@ -371,9 +371,9 @@ class IntegratedGradients(Attribution):
         params = {n: v.detach().requires_grad_() for n, v in path.theta.items()}
         x0, x1 = x_clean.to(self.device), x_deg.to(self.device)
         acc = {n: torch.zeros_like(v) for n, v in params.items()}
-        per_filter = _Change()
-        change = lambda: per_filter([self.index.per_filter({n: t.abs() for n, t in acc.items()})  # noqa: E731
-                                     .double().cpu().numpy()])
+        moved = _Change()
+        change = lambda: moved([self.index.per_filter({n: t.abs() for n, t in acc.items()})  # noqa: E731
+                                .double().cpu().numpy()])
         steps = Refiner(quadrature, n_steps, change, ADAPTIVE_CHANGE)
         for alphas, weights, keep in steps:
             for t in acc.values():

@@ -11,7 +11,7 @@ from .attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, Attribution
 from .checkpoint import CheckpointError, load_pair
 from .degradations import load_dataset
 from .images import ImageError
-from .quadrature import RULES, refinements
+from .quadrature import RULES, check
 from .rankings import save_rankings
 
 __all__ = ["rank_main"]
@@ -34,7 +34,7 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
     a = ap.parse_args(argv)
     method = METHODS[a.method]
     try:
-        next(iter(refinements(a.quadrature, a.steps)))
+        check(a.quadrature, a.steps)
     except ValueError as e:
         ap.error(f"--steps/--quadrature: {e}")
     try:

@@ -17,14 +17,12 @@ from tqdm.auto import tqdm
 
 from .attribution import FAIG, FilterScores, top_jaccard
 from .degradations import DatasetRoot
-from .quadrature import ADAPTIVE
+from .quadrature import ADAPTIVE, ADAPTIVE_MAX
 
-__all__ = ["REFERENCE", "ADAPTIVE_MAX", "convergence_table"]
+__all__ = ["REFERENCE", "convergence_table"]
 
 #: a fine composite rule: the reference the others are measured against
 REFERENCE = ("riemann_middle", 256)
-#: the most nodes the adaptive rule may use here
-ADAPTIVE_MAX = 129
 
 
 def convergence_table(faig: FAIG, data: DatasetRoot, rules: Sequence[str], node_counts: Sequence[int],

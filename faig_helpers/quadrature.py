@@ -17,11 +17,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["RULES", "ADAPTIVE", "nodes_and_weights", "refinements"]
+__all__ = ["RULES", "ADAPTIVE", "ADAPTIVE_MAX", "check", "nodes_and_weights", "refinements"]
 
 ADAPTIVE = "adaptive"
 RULES = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre", ADAPTIVE)
 _FIRST_LEVEL = 9  # nodes of the adaptive rule's first level
+ADAPTIVE_MAX = 129  # nodes of its fifth level (9, 17, 33, 65, 129): its usual cap
 
 
 def refinements(rule: str, n_steps: int) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
@@ -43,6 +44,11 @@ def refinements(rule: str, n_steps: int) -> Iterator[tuple[np.ndarray, np.ndarra
         yield new, np.full(intervals, 1.0 / (2 * intervals)), 0.5
         total += intervals
         intervals *= 2
+
+
+def check(rule: str, n_steps: int) -> None:
+    """Raise ValueError, before any work, if ``rule`` with ``n_steps`` nodes cannot be computed."""
+    next(iter(refinements(rule, n_steps)))
 
 
 def nodes_and_weights(rule: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
