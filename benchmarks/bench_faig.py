@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from faig_helpers.attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, top_jaccard
+from faig_helpers.attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG
+from faig_helpers.filters import top_jaccard
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.degradations import load_dataset
 from faig_helpers.embedded import DATASET_ROOT, PAIRS, TRAIN_DIR, pair_paths

@@ -16,12 +16,10 @@ from collections.abc import Mapping, Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
+from .errors import ArchitectureError
 
 __all__ = ["ResidualBlockNoBN", "MSRResNet", "SRCNNStyle", "build", "build_from_state_dict", "ArchitectureError", "describe"]
 
-
-class ArchitectureError(ValueError):
-    """The state dict does not describe a network this package knows."""
 
 
 class ResidualBlockNoBN(nn.Module):

@@ -33,10 +33,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .degradations import DEGRADATIONS, DatasetRoot
-from .filters import FilterIndex, top_count
+from .filters import FilterIndex, ranking_from_scores, top_jaccard, top_set, top_sets_agree
 from .io_utils import atomic_path, tensor_digest
 from .parameter_path import ParameterPath
 from .quadrature import ADAPTIVE, ADAPTIVE_MAX, check, refinements
+from .errors import AttributionError
 
 __all__ = ["AttributionError", "FilterScores", "Attribution", "FAIG", "IntegratedGradients", "AbsoluteFilterChange",
            "RandomFilters", "METHODS", "register", "Refiner", "attribute", "ranking_from_scores", "top_jaccard", "top_sets_agree", "DEFAULT_QUADRATURE",
@@ -63,35 +64,6 @@ class _Change:
             return np.inf
         return max(float(np.abs(a - b).sum() / max(np.abs(a).sum(), 1e-300)) for a, b in zip(now, before))
 
-
-class AttributionError(ValueError):
-    """The attribution cannot be computed (e.g. a non-finite loss or gradient)."""
-
-
-def ranking_from_scores(scores: np.ndarray) -> np.ndarray:
-    """Filter indices sorted by descending score (stable: ties keep index order)."""
-    return np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
-
-
-def top_jaccard(a: np.ndarray, b: np.ndarray, percent: float = 1.0) -> float:
-    """Jaccard index |A ∩ B| / |A ∪ B| of the top-p% sets of two score vectors."""
-    k = max(1, top_count(len(a), percent))
-    sa, sb = set(ranking_from_scores(a)[:k].tolist()), set(ranking_from_scores(b)[:k].tolist())
-    return len(sa & sb) / len(sa | sb)
-
-
-def top_sets_agree(a: np.ndarray, b: np.ndarray, percent: float = 1.0, rtol: float = 1e-4) -> bool:
-    """Whether the top-p% sets of two score vectors are the same up to near-ties: filters in one set
-    but not the other must score within rtol·max|score| of the k-th score in both vectors."""
-    k = max(1, top_count(len(a), percent))
-    ra, rb = ranking_from_scores(a)[:k], ranking_from_scores(b)[:k]
-    diff = np.setxor1d(ra, rb)
-    if not diff.size:
-        return True
-    for s, r in ((np.asarray(a, float), ra), (np.asarray(b, float), rb)):
-        if np.abs(s[diff] - s[r[-1]]).max() > rtol * np.abs(s).max():
-            return False
-    return True
 
 
 @dataclass
@@ -124,7 +96,7 @@ class FilterScores:
 
     def top(self, degradation: str, percent: float) -> np.ndarray:
         """The top-p% filter set of one ranking (k = ⌊n·p/100⌋, :func:`~faig_helpers.filters.top_count`)."""
-        return self.ranking(degradation)[:top_count(len(self), percent)]
+        return top_set(self.score(degradation), percent)
 
 
 class Refiner:

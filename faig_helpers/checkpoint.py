@@ -15,13 +15,11 @@ from torch import nn
 
 from .archs import ArchitectureError, build_from_state_dict, describe
 from .io_utils import atomic_path
+from .errors import CheckpointError
 
 __all__ = ["CheckpointError", "load_state_dict", "load_model", "load_pair", "save_checkpoint",
            "check_pair"]
 
-
-class CheckpointError(ValueError):
-    """A checkpoint file is missing, unreadable, or does not fit what was expected."""
 
 
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:

@@ -15,33 +15,20 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .filters import top_count
+from .filters import jaccard, top_set
 
-__all__ = ["top_set", "jaccard", "bootstrap_jaccard", "agreement_by_images", "summarise"]
-
-
-def top_set(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest scores (as a sorted array; ties broken by index, as the rankings)."""
-    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
-    return np.sort(order[:k])
-
-
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """|A ∩ B| / |A ∪ B| of two index sets."""
-    inter = np.intersect1d(a, b, assume_unique=True).size
-    return inter / max(1, len(a) + len(b) - inter)
+__all__ = ["bootstrap_jaccard", "agreement_by_images", "summarise"]
 
 
 def bootstrap_jaccard(per_image: np.ndarray, percent: float = 1.0, n_boot: int = 500, seed: int = 0) -> np.ndarray:
     """Top-p% Jaccard between rankings of two independent bootstrap resamples, ``n_boot`` times."""
     per_image = np.asarray(per_image, dtype=np.float64)
     n, n_filters = per_image.shape
-    k = max(1, top_count(n_filters, percent))
     rng = np.random.default_rng(seed)
     out = np.empty(n_boot)
     for b in range(n_boot):
         i, j = rng.integers(0, n, n), rng.integers(0, n, n)
-        out[b] = jaccard(top_set(per_image[i].mean(0), k), top_set(per_image[j].mean(0), k))
+        out[b] = jaccard(top_set(per_image[i].mean(0), percent), top_set(per_image[j].mean(0), percent))
     return out
 
 
@@ -51,12 +38,11 @@ def agreement_by_images(per_image: np.ndarray, percent: float = 1.0, sizes: Sequ
     ``n_draws`` times) with the ranking from all n. Columns: images, mean, q05, q95."""
     per_image = np.asarray(per_image, dtype=np.float64)
     n, n_filters = per_image.shape
-    k = max(1, top_count(n_filters, percent))
-    full = top_set(per_image.mean(0), k)
+    full = top_set(per_image.mean(0), percent)
     rng = np.random.default_rng(seed)
     rows = []
     for m in sizes or range(1, n + 1):
-        js = [jaccard(top_set(per_image[rng.choice(n, m, replace=False)].mean(0), k), full)
+        js = [jaccard(top_set(per_image[rng.choice(n, m, replace=False)].mean(0), percent), full)
               for _ in range(n_draws if m < n else 1)]
         rows.append(dict(images=m, **summarise(np.array(js))))
     return pd.DataFrame(rows)

@@ -12,14 +12,52 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["FilterIndex", "top_count"]
+from .errors import ConfigError
+
+__all__ = ["FilterIndex", "top_count", "ranking_from_scores", "top_set", "jaccard", "top_jaccard", "top_sets_agree"]
 
 
 def top_count(n_filters: int, percent: float) -> int:
-    """Size of a top-p% filter set, as the original tools: k = ⌊n · p / 100⌋ (the one rule used everywhere)."""
+    """Size of a top-p% filter set — the one rule used everywhere: k = ⌊n · p / 100⌋ as the original
+    tools, but at least one filter for any p > 0 (p = 0 is the empty set)."""
     if not 0 <= percent <= 100:
-        raise ValueError(f"percent must be in [0, 100], got {percent}")
-    return int(n_filters * percent / 100)
+        raise ConfigError(f"percent must be in [0, 100], got {percent}")
+    return max(1, int(n_filters * percent / 100)) if percent > 0 and n_filters > 0 else 0
+
+
+def ranking_from_scores(scores: np.ndarray) -> np.ndarray:
+    """Filter indices sorted by descending score (stable: ties keep index order)."""
+    return np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+
+
+def top_set(scores: np.ndarray, percent: float) -> np.ndarray:
+    """The top-p% filters of a score vector, most important first (k = :func:`top_count`)."""
+    return ranking_from_scores(scores)[:top_count(len(scores), percent)]
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """|A ∩ B| / |A ∪ B| of two filter sets; two empty sets are identical (1)."""
+    a, b = np.unique(np.asarray(a, dtype=np.int64)), np.unique(np.asarray(b, dtype=np.int64))
+    union = np.union1d(a, b).size
+    return np.intersect1d(a, b, assume_unique=True).size / union if union else 1.0
+
+
+def top_jaccard(a: np.ndarray, b: np.ndarray, percent: float = 1.0) -> float:
+    """Jaccard index of the top-p% sets of two score vectors."""
+    return jaccard(top_set(a, percent), top_set(b, percent))
+
+
+def top_sets_agree(a: np.ndarray, b: np.ndarray, percent: float = 1.0, rtol: float = 1e-4) -> bool:
+    """Whether the top-p% sets of two score vectors are the same up to near-ties: filters in one set
+    but not the other must score within rtol·max|score| of the k-th score in both vectors."""
+    ra, rb = top_set(a, percent), top_set(b, percent)
+    diff = np.setxor1d(ra, rb)
+    if not diff.size:
+        return True
+    for s, r in ((np.asarray(a, float), ra), (np.asarray(b, float), rb)):
+        if np.abs(s[diff] - s[r[-1]]).max() > rtol * np.abs(s).max():
+            return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,13 @@ import numpy as np
 import torch
 
 from .io_utils import atomic_path
+from .errors import ImageError
 
 __all__ = ["ImageError", "read_image", "write_image", "to_tensor", "to_image", "mod_crop",
            "to_uint8", "rgb_to_luma", "IMAGE_SUFFIXES", "list_images"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
-
-class ImageError(ValueError):
-    """An image file is unreadable or a dataset folder is inconsistent."""
 
 
 def read_image(path: str | os.PathLike, order: str = "rgb") -> np.ndarray:

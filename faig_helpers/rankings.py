@@ -20,6 +20,7 @@ from torch import nn
 from .attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, FilterScores
 from .degradations import DEGRADATIONS, DatasetRoot
 from .io_utils import atomic_path, atomic_save_npy, atomic_write_text, tensor_digest
+from .errors import RankingError
 
 __all__ = ["RankingError", "ranking_dir", "find_ranking_dir", "save_rankings", "load_ranking", "load_scores",
            "rank_all"]
@@ -29,9 +30,6 @@ _LAYOUTS = ("", "Interpret")
 #: marker of a folder whose files are being written
 INCOMPLETE = ".incomplete"
 
-
-class RankingError(ValueError):
-    """A ranking file is missing or is not a permutation of the filters."""
 
 
 def ranking_dir(results: str | os.PathLike, net: str, dataset: str, method: str) -> Path:

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from faig_helpers.filters import ranking_from_scores
 from faig_helpers.attribution import (FAIG, METHODS, AbsoluteFilterChange, Attribution, AttributionError,
-                                      IntegratedGradients, RandomFilters, attribute, ranking_from_scores)
+                                      IntegratedGradients, RandomFilters, attribute)
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.filters import FilterIndex
 from faig_helpers.quadrature import RULES, nodes_and_weights, refinements

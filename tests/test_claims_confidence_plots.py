@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from faig_helpers.claims import Claims, fmt
-from faig_helpers.confidence import agreement_by_images, bootstrap_jaccard, jaccard, top_set
+from faig_helpers.confidence import agreement_by_images, bootstrap_jaccard
+from faig_helpers.filters import jaccard, top_set
 from faig_helpers.filters import FilterIndex
 from faig_helpers.plots import layer_ticks
 
@@ -29,7 +30,8 @@ def test_bootstrap_and_image_agreement():
     df = agreement_by_images(noise, 1.0, n_draws=20)
     assert df.images.tolist() == list(range(1, 7)) and df["mean"].iloc[-1] == 1.0
     assert df["mean"].iloc[0] < df["mean"].iloc[-2] < 1.0
-    assert jaccard(top_set(np.arange(10.0), 3), np.array([7, 8, 9])) == 1.0
+    assert jaccard(top_set(np.arange(10.0), 30), np.array([7, 8, 9])) == 1.0  # top 30% of 10 = 3 filters
+    assert jaccard([], []) == 1.0 and len(top_set(np.arange(10.0), 0)) == 0 and len(top_set(np.arange(10.0), 1)) == 1
 
 
 def test_layer_ticks_stay_readable_on_deep_nets():
