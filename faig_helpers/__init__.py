@@ -1,2 +1,60 @@
-"""FAIG Lab helpers: find, test, map and modulate the filters a blind SR network uses for one
-degradation (FAIG, NeurIPS 2021). One module per concept; see README.md."""
+"""FAIG Lab: find, test, map and modulate the filters a blind SR network uses for one degradation
+(FAIG, NeurIPS 2021). This is the public API — what notebooks and scripts import, as
+``import faig_helpers as fl`` or ``from faig_helpers import …``; the submodules (one per concept) are
+the implementation. See README.md.
+
+>>> import faig_helpers as fl
+>>> lab = fl.setup()                                   # the embedded default, ranked with every method
+>>> s = lab.rankings["srresnet"]["faig"]
+>>> fl.FilterModulator(*lab.pair.models).substitute(s.top("blur", 1.0))(x)
+"""
+from . import plots
+from .checkpoint import check_pair, load_model, load_pair, load_state_dict, save_checkpoint
+from .claims import Claim, Claims, fmt
+from .comparison import compare, save_original_layout_metrics
+from .confidence import agreement_by_images, bootstrap_jaccard, summarise
+from .convergence import convergence_table
+from .degradations import (CLEAN, OPERATORS, PAPER_SET, DatasetRoot, Degradation, Operator, build_dataset_root,
+                           degradation, degradation_set, load_dataset, read_manifest, seeded_generator)
+from .distribution import DepthTest, depth_test, layer_shares, positions
+from .engines import Engine, LocalEngine
+from .errors import (ArchitectureError, AttributionError, CheckpointError, ConfigError, DegradationError,
+                     FaigLabError, ImageError, RankingError)
+from .evaluation import quality_table, restore_all
+from .filters import FilterIndex, jaccard, ranking_from_scores, top_count, top_jaccard, top_set, top_sets_agree
+from .images import crop, crop_box, read_image, to_image, to_tensor, upscale_nearest, write_image
+from .lab import Lab, Pair, resolve_device, setup
+from .layout import Layout, output_dirs
+from .methods import (ADAPTIVE_DELTA, DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, METHODS, AbsoluteFilterChange,
+                      Attribution, FilterScores, IntegratedGradients, RandomFilters, attribute, method_class,
+                      register, resolve_methods)
+from .metrics import calculate_psnr, calculate_ssim, colour_shift, gradient_map, output_difference, psnr, ssim
+from .modulation import FilterModulator, lambda_sweep, modulated_state_dict
+from .panel import ModulationPanel
+from .quadrature import RULES, nodes_and_weights
+from .rankings import load_ranking, load_scores, rank_all, save_rankings
+from .reference import original_faig_scores
+from .train import PairRecipe, TrainConfig, make_pair, train
+
+__all__ = [
+    # set-up, models and data
+    "setup", "Lab", "Pair", "resolve_device", "load_pair", "load_model", "load_state_dict", "save_checkpoint",
+    "check_pair", "DatasetRoot", "load_dataset", "build_dataset_root", "read_manifest", "Degradation", "Operator",
+    "OPERATORS", "degradation", "degradation_set", "PAPER_SET", "CLEAN", "seeded_generator", "Layout", "output_dirs",
+    # methods, rankings and filters
+    "Attribution", "FilterScores", "METHODS", "register", "method_class", "resolve_methods", "attribute", "FAIG",
+    "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters", "DEFAULT_QUADRATURE", "DEFAULT_STEPS",
+    "ADAPTIVE_DELTA", "RULES", "nodes_and_weights", "rank_all", "save_rankings", "load_scores", "load_ranking",
+    "original_faig_scores", "convergence_table", "bootstrap_jaccard", "agreement_by_images", "summarise", "Engine",
+    "LocalEngine", "FilterIndex", "top_count", "top_set", "jaccard", "top_jaccard", "top_sets_agree",
+    "ranking_from_scores",
+    # experiments
+    "compare", "save_original_layout_metrics", "positions", "layer_shares", "depth_test", "DepthTest",
+    "FilterModulator", "modulated_state_dict", "lambda_sweep", "ModulationPanel",
+    # metrics, images, claims, plots, training, errors
+    "calculate_psnr", "calculate_ssim", "psnr", "ssim", "output_difference", "gradient_map", "colour_shift",
+    "quality_table", "restore_all", "read_image", "write_image", "to_tensor", "to_image", "crop_box", "crop",
+    "upscale_nearest", "Claims", "Claim", "fmt", "plots", "TrainConfig", "PairRecipe", "train", "make_pair",
+    "FaigLabError", "ConfigError", "CheckpointError", "ArchitectureError", "ImageError", "DegradationError",
+    "AttributionError", "RankingError",
+]

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .attribution import FAIG, FilterScores, top_jaccard
+from .filters import top_jaccard
+from .methods import FAIG, FilterScores
 from .degradations import DatasetRoot
 from .quadrature import ADAPTIVE, ADAPTIVE_MAX
 
@@ -28,8 +29,8 @@ REFERENCE = ("riemann_middle", 256)
 def convergence_table(faig: FAIG, data: DatasetRoot, rules: Sequence[str], node_counts: Sequence[int],
                       reference: tuple[str, int] | FilterScores = REFERENCE, percent: float = 1.0,
                       progress: bool = True) -> pd.DataFrame:
-    """One row per rule × N: abs_delta (mean |relative completeness delta|), jaccard_blur, jaccard_noise
-    (top-``percent``% sets against ``reference``: a (rule, N) pair or scores already computed)."""
+    """One row per rule × N: abs_delta (mean |relative completeness delta|) and, per degradation D,
+    jaccard_D (top-``percent``% sets against ``reference``: a (rule, N) pair or scores already computed)."""
     ref = reference if isinstance(reference, FilterScores) else \
         faig.attribute(data, n_steps=reference[1], quadrature=reference[0], progress=False)
     rows = []
@@ -39,6 +40,6 @@ def convergence_table(faig: FAIG, data: DatasetRoot, rules: Sequence[str], node_
             s = faig.attribute(data, n_steps=n, quadrature=rule, progress=False)
             n = float(np.mean(s.info["nodes"])) if rule == ADAPTIVE else n
             rows.append(dict(rule=rule, nodes=n, abs_delta=float(np.abs(s.delta).mean()),
-                             jaccard_blur=top_jaccard(s.blur, ref.blur, percent),
-                             jaccard_noise=top_jaccard(s.noise, ref.noise, percent)))
+                             **{f"jaccard_{d}": top_jaccard(s.score(d), ref.score(d), percent)
+                                for d in s.degradations}))
     return pd.DataFrame(rows)

@@ -1,63 +1,56 @@
-"""Degradations and dataset roots in the original FAIG folder layout.
+"""Degradations as data: a registry of operators with strengths, named degradations built from them,
+and dataset roots in the original FAIG folder layout.
 
-Per HR image y in [0, 1] (as the original ``generate_lr.py``):
+Per HR image y in [0, 1] (as the original ``generate_lr.py``; saved results are 8-bit):
 
-* clean:  x = D₂(y)
-* blur:   x = D₂(k_σ * y),  k_σ isotropic Gaussian, size 21, σ = 2, reflect-101 border
-* noise:  x = D₂(y) + n,    n ~ N(0, 0.1²)
+* ``clean``:         x = Q(D_s(y))
+* ``blur`` (σ = 2):  x = Q(D_s(k_σ * y)),  k_σ isotropic Gaussian, size 21, reflect-101 border
+* ``noise`` (σ = 0.1): x = Q(D_s(y) + n),  n ~ N(0, σ²), seeded per file name
+* ``jpeg`` (q = 50): x = J_q(Q(D_s(y))),  J_q = OpenCV's JPEG encode + decode at quality q, as BasicSR's
+  ``add_jpg_compression``
+* compositions in the written order, e.g. ``blur+noise+jpeg``: x = J_q(Q(D_s(k_σ * y) + n)) — the
+  order of Real-ESRGAN's pipeline (blur → resize → noise → JPEG)
 
-D₂ is the ×2 bilinear (OpenCV ``INTER_LINEAR``) downsampling, i.e. the mean of each 2×2 block.
-Saved results are rounded and clipped to 8 bit. The same torch code degrades the training
-batches, so train and test degradations are identical.
+D_s is the ×s bilinear (OpenCV ``INTER_LINEAR`` at ×2) downsampling, i.e. the mean of each s×s block;
+Q rounds and clips to 8 bit. A strength other than the default is written after the operator:
+``blur1``, ``noise0.05``, ``jpeg30``, ``blur3+noise0.2``. The same code degrades the training batches,
+so train and test degradations are identical.
+
+**Folders.** GT ``GTmod12``, clean ``Linear_LRbicx2``, default blur ``Blur2_LRbicx2`` and default noise
+``LRbicx2_noise0.1`` (the original's names, at every scale); every other degradation
+``LRbicx2_{name with every strength written out}``, e.g. ``LRbicx2_jpeg50``, ``LRbicx2_blur1+noise0.1``.
+A dataset root records its degradations in ``degradations.json``; a root without one is read as the
+original layout (blur and noise).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .images import ImageError, list_images, mod_crop, read_image, to_image, to_tensor, write_image
+from .errors import DegradationError, ImageError
+from .images import crop, crop_box, list_images, mod_crop, read_image, to_image, to_tensor, write_image
+from .io_utils import atomic_write_text
 
-__all__ = ["gaussian_kernel", "downsample", "blur", "add_noise", "degrade", "quantize", "Degradation",
-           "DEGRADATIONS", "CLEAN", "GT_FOLDER", "FOLDERS", "DatasetRoot", "build_dataset_root", "load_dataset", "main"]
+__all__ = ["gaussian_kernel", "downsample", "blur", "add_noise", "jpeg", "quantize", "seeded_generator", "Operator",
+           "OPERATORS", "Degradation", "degradation", "degradation_set", "PAPER_SET", "CLEAN", "GT_FOLDER",
+           "CLEAN_FOLDER", "MANIFEST", "DatasetRoot", "build_dataset_root", "read_manifest", "load_dataset", "main"]
 
-
-@dataclass(frozen=True)
-class Degradation:
-    """One degradation and every name it goes by (the project's single vocabulary table)."""
-
-    name: str  # 'blur': DatasetRoot attribute, ranking file prefix ('blur_index.txt')
-    input: str  # 'blurry': an input that carries it
-    function: str  # 'deblur': what the target learned to undo, and its filters' name
-    folder: str  # LR folder of the original dataset layout
-    mask_folder: str  # original results folder of a model with these filters substituted
-
-    @property
-    def other(self) -> "Degradation":
-        """The other degradation of the pair (blur ↔ noise)."""
-        return DEGRADATIONS["noise" if self.name == "blur" else "blur"]
+BLUR_KERNEL = 21  # size of the Gaussian blur kernel (the original's)
 
 
-#: blur and noise, the two degradations FAIG separates
-DEGRADATIONS = {
-    "blur": Degradation("blur", "blurry", "deblur", "Blur2_LRbicx2", "maskdeblurfilter"),
-    "noise": Degradation("noise", "noisy", "denoise", "LRbicx2_noise0.1", "maskdenoisefilter"),
-}
-#: clean ×s downsampling (IG's path start); it has no filters of its own
-CLEAN = Degradation("clean", "clean", "", "Linear_LRbicx2", "")
-GT_FOLDER = "GTmod12"
-#: folder of each DatasetRoot attribute in the original layout (derived from the table above)
-FOLDERS = {"gt": GT_FOLDER, **{d.name: d.folder for d in (*DEGRADATIONS.values(), CLEAN)}}
-
-
-def gaussian_kernel(size: int = 21, sigma: float = 2.0) -> torch.Tensor:
+def gaussian_kernel(size: int = BLUR_KERNEL, sigma: float = 2.0) -> torch.Tensor:
     """Normalised isotropic Gaussian k(u, v) ∝ exp(−(u² + v²) / 2σ²) on a size×size grid."""
     ax = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
     g = torch.exp(-(ax[:, None] ** 2 + ax[None, :] ** 2) / (2 * sigma**2))
@@ -69,8 +62,8 @@ def downsample(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
     return F.avg_pool2d(x, scale)
 
 
-def blur(x: torch.Tensor, size: int = 21, sigma: float = 2.0) -> torch.Tensor:
-    """Depthwise Gaussian blur of a (N, C, H, W) batch with reflect-101 borders (cv2.filter2D)."""
+def blur(x: torch.Tensor, sigma: float = 2.0, size: int = BLUR_KERNEL) -> torch.Tensor:
+    """Depthwise Gaussian blur k_σ * x of a (N, C, H, W) batch with reflect-101 borders (cv2.filter2D)."""
     k = gaussian_kernel(size, sigma).to(x)
     c = x.shape[1]
     pad = size // 2
@@ -88,128 +81,314 @@ def quantize(x: torch.Tensor) -> torch.Tensor:
     return torch.clamp(torch.round(x * 255.0), 0, 255) / 255.0
 
 
-def degrade(hr: torch.Tensor, kind: str, scale: int = 2, generator: torch.Generator | None = None,
-            blur_sigma: float = 2.0, noise_sigma: float = 0.1) -> torch.Tensor:
-    """Apply one degradation ('clean', 'blur' or 'noise') to an HR batch and quantize to 8 bit."""
-    if kind == "clean":
-        lr = downsample(hr, scale)
-    elif kind == "blur":
-        lr = downsample(blur(hr, 21, blur_sigma), scale)
-    elif kind == "noise":
-        lr = add_noise(downsample(hr, scale), noise_sigma, generator)
-    else:
-        raise ValueError(f"unknown degradation '{kind}': expected 'clean', 'blur' or 'noise'")
-    return quantize(lr)
+def jpeg(x: torch.Tensor, quality: float = 50) -> torch.Tensor:
+    """J_q(x): each RGB image of a (N, 3, H, W) batch in [0, 1], quantised to 8 bit, encoded and decoded by
+    OpenCV's JPEG codec at quality q (BGR order, as ``cv2.imread`` images and BasicSR's ``add_jpg_compression``)."""
+    out = []
+    for img in quantize(x.detach().float().cpu()):
+        bgr = np.ascontiguousarray((img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)[..., ::-1])
+        ok, buf = cv2.imencode(".jpg", bgr, [int(cv2.IMWRITE_JPEG_QUALITY), int(quality)])
+        if not ok:
+            raise DegradationError(f"OpenCV could not JPEG-encode a {tuple(img.shape)} image at quality {quality}")
+        dec = cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255.0
+        out.append(torch.from_numpy(np.ascontiguousarray(dec)).permute(2, 0, 1))
+    return torch.stack(out).to(x)
 
 
-def _name_seed(seed: int, name: str) -> int:
-    return (seed * 1_000_003 + zlib.crc32(name.encode())) % (2**63)
+def seeded_generator(seed: int, name: str) -> torch.Generator:
+    """The one seeded random stream per (seed, image or input name): noise does not depend on the order of
+    the images or on which other images exist, so every rerun is byte-identical."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + zlib.crc32(name.encode())) % (2**63))
 
 
-def build_dataset_root(hr_folder: str | os.PathLike, root: str | os.PathLike, scale: int = 2,
-                       seed: int = 0) -> Path:
-    """Build ``root/{GTmod12, Blur2_LRbicx2, LRbicx2_noise0.1, Linear_LRbicx2}`` from HR images.
+@dataclass(frozen=True)
+class Operator:
+    """One degradation operator: what it is called, where it acts (on the HR image before D_s, on the LR
+    image after it, or on the 8-bit LR image) and its default strength."""
 
-    Each HR image is mod-cropped to ``scale``; noise is seeded per file name, so reruns are
-    byte-identical and adding an image does not change the others. Written as PNG.
+    name: str  # 'blur': the operator in degradation names ('blur', 'blur1', 'blur+noise')
+    stage: int  # 0: on HR (before downsampling); 1: on LR; 2: on the 8-bit LR image
+    default: float  # default strength (σ, σ, quality)
+    symbol: str  # the strength's symbol, for tables ('σ', 'q')
+    input: str  # an input that carries it: 'blurry'
+    function: str  # what undoes it, and its filters' name: 'deblur'
+    apply: Callable[[torch.Tensor, float, torch.Generator | None], torch.Tensor]
+
+    def check(self, strength: float) -> None:
+        """Raise :class:`DegradationError` for a strength this operator cannot use."""
+        if self.name == "jpeg" and not (1 <= strength <= 100 and float(strength).is_integer()):
+            raise DegradationError(f"JPEG quality must be an integer in [1, 100], got {strength:g}")
+        if self.name != "jpeg" and not strength > 0:
+            raise DegradationError(f"{self.name} strength {self.symbol} must be > 0, got {strength:g}")
+
+
+#: the operator registry: a new operator is one entry here
+OPERATORS: dict[str, Operator] = {op.name: op for op in (
+    Operator("blur", 0, 2.0, "σ", "blurry", "deblur", lambda x, s, g: blur(x, s)),
+    Operator("noise", 1, 0.1, "σ", "noisy", "denoise", lambda x, s, g: add_noise(x, s, g)),
+    Operator("jpeg", 2, 50.0, "q", "JPEG", "deJPEG", lambda x, s, g: jpeg(x, s)),
+)}
+GT_FOLDER, CLEAN_FOLDER = "GTmod12", "Linear_LRbicx2"
+MANIFEST = "degradations.json"
+#: the original layout's folder names of the default blur and noise
+_ORIGINAL_FOLDERS = {(("blur", 2.0),): "Blur2_LRbicx2", (("noise", 0.1),): "LRbicx2_noise0.1"}
+_ORIGINAL_MASKS = {"blur": "maskdeblurfilter", "noise": "maskdenoisefilter"}
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """A named degradation: operators with strengths, applied in order (``steps``; empty = clean)."""
+
+    steps: tuple[tuple[str, float], ...]
+
+    @property
+    def name(self) -> str:
+        """'blur', 'noise0.05', 'blur+jpeg30', … (default strengths are not written); 'clean' for none."""
+        return "+".join(op if s == OPERATORS[op].default else f"{op}{s:g}" for op, s in self.steps) or "clean"
+
+    @property
+    def full_name(self) -> str:
+        """The name with every strength written out: 'blur2', 'jpeg50', 'blur2+noise0.1'."""
+        return "+".join(f"{op}{s:g}" for op, s in self.steps) or "clean"
+
+    @property
+    def input(self) -> str:
+        """How an input that carries it is called in tables: 'blurry', 'noisy', 'blurry+JPEG', 'clean'."""
+        words = [OPERATORS[op].input + ("" if s == OPERATORS[op].default else f" ({OPERATORS[op].symbol} {s:g})")
+                 for op, s in self.steps]
+        return "+".join(words) or "clean"
+
+    @property
+    def function(self) -> str:
+        """What the target learned to undo, and its filters' name: 'deblur', 'denoise', 'deblur+deJPEG'."""
+        words = [OPERATORS[op].function + ("" if s == OPERATORS[op].default else f" ({OPERATORS[op].symbol} {s:g})")
+                 for op, s in self.steps]
+        return "+".join(words) or "none"
+
+    @property
+    def folder(self) -> str:
+        """LR folder of a dataset root (the original's names for the default blur and noise)."""
+        if not self.steps:
+            return CLEAN_FOLDER
+        return _ORIGINAL_FOLDERS.get(self.steps, f"LRbicx2_{self.full_name}")
+
+    @property
+    def mask_folder(self) -> str:
+        """Results folder of a model with these filters substituted (the original's for blur and noise)."""
+        return _ORIGINAL_MASKS.get(self.name, f"mask{self.full_name}filter")
+
+    def apply(self, hr: torch.Tensor, scale: int = 2, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The degraded 8-bit LR batch of an HR batch (N, C, H, W) in [0, 1]: HR operators, D_s, LR
+        operators, Q, then operators on the 8-bit image."""
+        x = hr
+        for op, s in self.steps:
+            if OPERATORS[op].stage == 0:
+                x = OPERATORS[op].apply(x, s, generator)
+        x = downsample(x, scale)
+        for op, s in self.steps:
+            if OPERATORS[op].stage == 1:
+                x = OPERATORS[op].apply(x, s, generator)
+        x = quantize(x)
+        for op, s in self.steps:
+            if OPERATORS[op].stage == 2:
+                x = OPERATORS[op].apply(x, s, generator)
+        return x
+
+    def has(self, operator: str) -> bool:
+        """Whether this degradation includes ``operator`` (at any strength)."""
+        return any(op == operator for op, _ in self.steps)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+CLEAN = Degradation(())
+_STEP = re.compile(r"([a-z]+)(\d+(?:\.\d+)?)?$")
+
+
+def degradation(spec: str | Degradation) -> Degradation:
+    """Parse a degradation name: operators of :data:`OPERATORS` joined by '+', each optionally followed by
+    its strength ('blur', 'blur1', 'noise0.05', 'jpeg30', 'blur+noise+jpeg'); 'clean' is no operator. The
+    order is the order of application and must follow the pipeline (blur, then noise, then JPEG)."""
+    if isinstance(spec, Degradation):
+        return spec
+    text = str(spec).strip().lower()
+    if text == "clean":
+        return CLEAN
+    steps = []
+    for part in text.split("+"):
+        m = _STEP.match(part.strip())
+        if m is None or m.group(1) not in OPERATORS:
+            raise DegradationError(f"unknown degradation '{spec}': expected operators {list(OPERATORS)} joined by '+', "
+                                   "each optionally followed by a strength (e.g. 'blur1', 'noise0.05', 'jpeg30')")
+        op = OPERATORS[m.group(1)]
+        strength = float(m.group(2)) if m.group(2) else op.default
+        op.check(strength)
+        steps.append((op.name, strength))
+    stages = [OPERATORS[op].stage for op, _ in steps]
+    if stages != sorted(stages) or len({op for op, _ in steps}) != len(steps):
+        raise DegradationError(f"degradation '{spec}': each operator once, in pipeline order "
+                               f"({' → '.join(OPERATORS)}): blur acts on the HR image, noise and JPEG on the LR image")
+    return Degradation(tuple(steps))
+
+
+#: the paper's pair of degradations (the original layout's)
+PAPER_SET = ("blur", "noise")
+
+
+def degradation_set(names: Iterable[str | Degradation] | None = None) -> list[str]:
+    """Canonical names of a set of N ≥ 2 distinct degradations (None: the paper's blur and noise)."""
+    names = list(PAPER_SET if names is None else names)
+    canon = [degradation(n).name for n in names]
+    if len(canon) < 2 or len(set(canon)) != len(canon) or "clean" in canon:
+        raise DegradationError(f"FAIG separates a set of at least two distinct degradations (not 'clean'), got {names}")
+    return canon
+
+
+def read_manifest(root: str | os.PathLike) -> dict:
+    """A dataset root's manifest: {'degradations': [...], 'scale': s, 'seed': k}. A root without
+    ``degradations.json`` is the original layout: blur and noise."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        return dict(degradations=list(PAPER_SET))
+    try:
+        m = json.loads(path.read_text())
+        degradation_set(m["degradations"])
+    except (json.JSONDecodeError, KeyError, TypeError, DegradationError) as e:
+        raise ImageError(f"{path}: expected {{'degradations': [two or more degradation names], ...}} ({e})") from None
+    return m
+
+
+def build_dataset_root(hr_folder: str | os.PathLike, root: str | os.PathLike, scale: int = 2, seed: int = 0,
+                       degradations: Sequence[str] | None = None) -> Path:
+    """Build ``root/{GTmod12, Linear_LRbicx2, one folder per degradation}`` from HR images, and its manifest.
+
+    Each HR image is mod-cropped to ``scale``; random streams are seeded per (degradation, file name),
+    with the original blur/noise layout's seeding for the first noisy folder, so reruns are byte-identical,
+    adding an image changes no other, and the paper's folders are the same whatever else is built. PNG.
     """
+    degs = [degradation(d) for d in degradation_set(degradations)]
     paths = list_images(hr_folder)
     if not paths:
-        raise ImageError(f"{hr_folder}: no image files ({', '.join(('.png', '.jpg'))}, ...) found")
+        raise ImageError(f"{hr_folder}: no image files (.png, .jpg, ...) found")
     root = Path(root)
     for p in tqdm(paths, desc="degrading", leave=False):
         name = p.stem + ".png"
         hr = to_tensor(mod_crop(read_image(p), scale))
-        gen = torch.Generator().manual_seed(_name_seed(seed, name))
-        write_image(root / FOLDERS["gt"] / name, to_image(quantize(hr)))
-        for kind in ("blur", "noise", "clean"):
-            write_image(root / FOLDERS[kind] / name, to_image(degrade(hr, kind, scale, gen)))
+        write_image(root / GT_FOLDER / name, to_image(quantize(hr)))
+        write_image(root / CLEAN_FOLDER / name, to_image(CLEAN.apply(hr, scale)))
+        for d in degs:
+            # the paper's folders draw from the image's own stream; others from a stream of their own
+            gen = seeded_generator(seed, name if d.name in PAPER_SET else f"{d.full_name}/{name}")
+            write_image(root / d.folder / name, to_image(d.apply(hr, scale, gen)))
+    atomic_write_text(root / MANIFEST, json.dumps(dict(degradations=[d.name for d in degs], scale=scale, seed=seed,
+                                                       folders={d.name: d.folder for d in degs}), indent=1) + "\n")
     return root
 
 
 @dataclass
 class DatasetRoot:
-    """Evaluation images of a dataset root, as (1, 3, H, W) RGB tensors keyed by degradation."""
+    """Evaluation images of a dataset root as (1, 3, H, W) RGB tensors: ground truth, the clean LR images
+    (IG's path start; empty when not loaded) and the LR images of each degradation (``inputs``)."""
 
     names: list[str]
     gt: list[torch.Tensor]
-    blur: list[torch.Tensor]
-    noise: list[torch.Tensor]
-    clean: list[torch.Tensor]
+    inputs: dict[str, list[torch.Tensor]]
+    clean: list[torch.Tensor] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.names)
 
     @property
+    def degradations(self) -> list[str]:
+        """The degradations whose inputs were loaded, in the root's order."""
+        return list(self.inputs)
+
+    def __getitem__(self, degradation_name: str) -> list[torch.Tensor]:
+        """The LR images of one degradation (or 'clean')."""
+        if degradation_name == "clean":
+            return self.clean
+        if degradation_name not in self.inputs:
+            raise ImageError(f"no '{degradation_name}' inputs loaded: this dataset has {self.degradations}")
+        return self.inputs[degradation_name]
+
+    @property
     def scale(self) -> int:
         """Super-resolution factor: GT size / LR size (1 when no LR or no GT images were loaded)."""
-        lrs = self.blur or self.noise or self.clean
+        lrs = next((v for v in (*self.inputs.values(), self.clean) if v), [])
         return self.gt[0].shape[-1] // lrs[0].shape[-1] if lrs and self.gt else 1
 
     def image(self, i: int) -> tuple[torch.Tensor, ...]:
-        """All tensors of image ``i`` that were loaded (gt, blur, noise, clean order)."""
-        return tuple(ts[i] for ts in (self.gt, self.blur, self.noise, self.clean) if ts)
+        """All tensors of image ``i`` that were loaded (gt, each degradation, clean)."""
+        return tuple(ts[i] for ts in (self.gt, *self.inputs.values(), self.clean) if ts)
 
-    def subset(self, n: int | None = None, crop: int | None = None) -> "DatasetRoot":
-        """The first ``n`` images, optionally centre-cropped to ``crop``×``crop`` LR pixels (GT cropped
-        at the matching HR position), e.g. for quick checks that need many network evaluations."""
+    def subset(self, n: int | None = None, size: int | None = None) -> "DatasetRoot":
+        """The first ``n`` images, optionally centre-cropped to ``size``×``size`` LR pixels (GT cropped at the
+        matching HR position), e.g. for quick checks that need many network evaluations."""
         names = self.names[:n]
-        lrs = (self.blur or self.noise or self.clean)[:len(names)]
+        k, s = len(names), self.scale
+        lrs = next((v for v in (*self.inputs.values(), self.clean) if v), [])
+        boxes = [crop_box(lr.shape, size) for lr in lrs[:k]]
 
-        def sl(ts: list[torch.Tensor]) -> list[torch.Tensor]:
-            out = []
-            for t, lr in zip(ts[:len(names)], lrs):
-                if crop is None:
-                    out.append(t)
-                    continue
-                r = t.shape[-1] // lr.shape[-1]
-                top, left = (lr.shape[-2] - crop) // 2, (lr.shape[-1] - crop) // 2
-                out.append(t[..., r * top:r * (top + crop), r * left:r * (left + crop)])
-            return out
+        def sl(ts: list[torch.Tensor], scale: int = 1) -> list[torch.Tensor]:
+            return list(ts[:k]) if size is None else [crop(t, b, scale) for t, b in zip(ts[:k], boxes)]
 
-        return DatasetRoot(names, sl(self.gt), sl(self.blur), sl(self.noise), sl(self.clean))
+        return DatasetRoot(names, sl(self.gt, s), {d: sl(v) for d, v in self.inputs.items()}, sl(self.clean))
+
+    def select(self, degradations: Sequence[str]) -> "DatasetRoot":
+        """The same images with only the inputs of ``degradations`` (in that order)."""
+        return DatasetRoot(self.names, self.gt, {d: self[d] for d in degradation_set(degradations)}, self.clean)
 
 
-def load_dataset(root: str | os.PathLike, kinds: Sequence[str] = ("gt", "blur", "noise", "clean"),
-                 limit: int | None = None) -> DatasetRoot:
-    """Load a dataset root in the original layout; every folder must hold the same file names."""
+def load_dataset(root: str | os.PathLike, degradations: Sequence[str] | None = None, *, gt: bool = True,
+                 clean: bool = True, limit: int | None = None) -> DatasetRoot:
+    """Load a dataset root: GT, the clean LR folder and the folders of ``degradations`` (None: the root's own
+    set, from its manifest; a root without one: blur and noise). Every folder must hold the same file names."""
     root = Path(root)
     if not root.is_dir():
         raise ImageError(f"{root}: dataset root not found")
+    degs = degradation_set(read_manifest(root)["degradations"] if degradations is None else degradations)
+    folders = {**({"gt": GT_FOLDER} if gt else {}), **{d: degradation(d).folder for d in degs},
+               **({"clean": CLEAN_FOLDER} if clean else {})}
     lists = {}
-    for k in kinds:
-        folder = root / FOLDERS[k]
-        if not folder.is_dir():
-            raise ImageError(f"{root}: missing folder '{FOLDERS[k]}' (expected {sorted(FOLDERS.values())})")
-        lists[k] = {p.name: p for p in list_images(folder)}
-    ref = kinds[0]
+    for k, folder in folders.items():
+        if not (root / folder).is_dir():
+            present = sorted(p.name for p in root.iterdir() if p.is_dir())
+            raise ImageError(f"{root}: missing folder '{folder}' for {k} (found {present}; build one with "
+                             f"`python -m faig_helpers degrade HR_FOLDER {root} --degradations {' '.join(degs)}`)")
+        lists[k] = {p.name: p for p in list_images(root / folder)}
+    ref = next(iter(folders))
     names = sorted(lists[ref])
     if not names:
-        raise ImageError(f"{root / FOLDERS[ref]}: no images")
-    for k in kinds[1:]:
+        raise ImageError(f"{root / folders[ref]}: no images")
+    for k in folders:
         if set(lists[k]) != set(names):
             diff = sorted(set(lists[k]) ^ set(names))
-            raise ImageError(f"{root}: '{FOLDERS[k]}' and '{FOLDERS[ref]}' hold different file names "
-                             f"(e.g. '{diff[0]}')")
+            raise ImageError(f"{root}: '{folders[k]}' and '{folders[ref]}' hold different file names (e.g. '{diff[0]}')")
     names = names[:limit]
-    data = {k: [to_tensor(read_image(lists[k][n])) for n in names] for k in kinds}
-    for k in kinds:
-        if k != "gt" and "gt" in data:
+    data = {k: [to_tensor(read_image(lists[k][n])) for n in names] for k in folders}
+    if gt:
+        for k in folders:
             for n, lr, hr in zip(names, data[k], data["gt"]):
-                if hr.shape[-1] % lr.shape[-1] or hr.shape[-2] % lr.shape[-2]:
-                    raise ImageError(f"{root}: '{FOLDERS[k]}/{n}' is {tuple(lr.shape[-2:])}, "
+                if k != "gt" and (hr.shape[-1] % lr.shape[-1] or hr.shape[-2] % lr.shape[-2]):
+                    raise ImageError(f"{root}: '{folders[k]}/{n}' is {tuple(lr.shape[-2:])}, "
                                      f"not a divisor of the GT size {tuple(hr.shape[-2:])}")
-    empty: list[torch.Tensor] = []
-    return DatasetRoot(names, data.get("gt", empty), data.get("blur", empty), data.get("noise", empty),
-                       data.get("clean", empty))
+    return DatasetRoot(names, data.get("gt", []), {d: data[d] for d in degs}, data.get("clean", []))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m faig_helpers degrade",
-                                 description="Build a dataset root in the original folder layout.")
+                                 description="Build a dataset root (original folder layout + a manifest) from HR images.")
     ap.add_argument("hr_folder")
     ap.add_argument("root")
     ap.add_argument("--scale", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--degradations", nargs="+", default=list(PAPER_SET),
+                    help=f"two or more of {list(OPERATORS)}, with strengths and '+' compositions "
+                         "(e.g. blur noise jpeg30 blur+noise); default: blur noise")
     a = ap.parse_args(argv)
-    print(build_dataset_root(a.hr_folder, a.root, a.scale, a.seed))
+    try:
+        print(build_dataset_root(a.hr_folder, a.root, a.scale, a.seed, a.degradations))
+    except (DegradationError, ImageError) as e:
+        ap.exit(2, f"error: {e}\n")
+

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+from .errors import ImageError
 from .images import read_image, write_image
+from .layout import REPO
 from .train import PairRecipe, TrainConfig
 
-__all__ = ["REPO", "DATA", "DATASET_ROOT", "DATASET_NAME", "MODELS", "PAIRS", "pair_paths",
+__all__ = ["REPO", "DATA", "DATASET_ROOT", "DATASET_NAME", "MODELS", "PAIRS", "pair_paths", "default_pairs",
            "make_embedded_data", "retrain", "main"]
 
-REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
 TRAIN_DIR = DATA / "images" / "train"
 EVAL_HR_DIR = DATA / "images" / "eval"
@@ -29,18 +30,23 @@ MODELS = DATA / "models"
 #: the embedded model pairs and their training recipes (see the README for what was tried)
 PAIRS = {
     "srresnet": PairRecipe(dict(arch="MSRResNet", num_feat=32, num_block=4, upscale=2),
-                           TrainConfig(iters=4000, lr=2e-4, mode="clean", seed=0),
-                           TrainConfig(iters=4000, lr=5e-4, mode="mix", seed=1)),
+                           TrainConfig(iters=4000, lr=2e-4, seed=0),
+                           TrainConfig(iters=4000, lr=5e-4, mix={"blur": 0.5, "noise": 0.5}, seed=1)),
     "srcnn_style": PairRecipe(dict(arch="SRCNNStyle", channels=(32, 32, 32, 32, 32, 32), upscale=2),
-                              TrainConfig(iters=4000, lr=5e-4, mode="clean", seed=0),
-                              TrainConfig(iters=4000, lr=1e-3, mode="mix", seed=1, p_blur=0.3333, p_noise=0.3333,
-                                          exclusive=True), identity_init=True),
+                              TrainConfig(iters=4000, lr=5e-4, seed=0),
+                              TrainConfig(iters=4000, lr=1e-3, mix={"blur": 0.3333, "noise": 0.3333}, exclusive=True,
+                                          seed=1), identity_init=True),
 }
 
 
 def pair_paths(net: str) -> tuple[Path, Path]:
     """(baseline, target) checkpoint paths of an embedded pair."""
     return MODELS / f"{net}_x2_baseline.pth", MODELS / f"{net}_x2_target.pth"
+
+
+def default_pairs() -> dict[str, dict]:
+    """The embedded default as a notebook's ``pairs``: name → baseline, target and dataset root."""
+    return {net: dict(zip(("baseline", "target"), pair_paths(net)), dataset_root=DATASET_ROOT) for net in PAIRS}
 
 
 def _sources() -> tuple[Path, Path]:
@@ -99,7 +105,9 @@ def make_embedded_data(seed: int = 0) -> Path:
               "| file | package | crop (top, left) | licence |", "|---|---|---|---|"]
     for k, (pkg, name, lic, top, left) in enumerate(EVAL_SOURCES):
         img = read_image(src[pkg] / name)[top:top + EVAL_SIZE, left:left + EVAL_SIZE]
-        assert img.shape[:2] == (EVAL_SIZE, EVAL_SIZE), (name, img.shape)
+        if img.shape[:2] != (EVAL_SIZE, EVAL_SIZE):
+            raise ImageError(f"{src[pkg] / name}: the crop at ({top}, {left}) is {img.shape[:2]}, expected "
+                             f"{EVAL_SIZE}×{EVAL_SIZE}: the installed {pkg} ships another version of this image")
         out = f"{k:02d}_{Path(name).stem}.png"
         write_image(EVAL_HR_DIR / out, img)
         lines.append(f"| {out} | {pkg} `{name}` | ({top}, {left}) | {lic} |")

@@ -6,6 +6,7 @@ grayscale inputs are replicated to 3 channels and RGBA is composited onto white.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -15,8 +16,8 @@ import torch
 from .io_utils import atomic_path
 from .errors import ImageError
 
-__all__ = ["ImageError", "read_image", "write_image", "to_tensor", "to_image", "mod_crop",
-           "to_uint8", "rgb_to_luma", "IMAGE_SUFFIXES", "list_images"]
+__all__ = ["ImageError", "read_image", "write_image", "to_tensor", "to_image", "mod_crop", "crop_box", "crop",
+           "upscale_nearest", "to_uint8", "rgb_to_luma", "IMAGE_SUFFIXES", "list_images"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -82,6 +83,30 @@ def mod_crop(img: np.ndarray, scale: int) -> np.ndarray:
     """Crop H and W down to multiples of ``scale`` (top-left kept)."""
     h, w = img.shape[:2]
     return img[: h - h % scale, : w - w % scale]
+
+
+def crop_box(shape: Sequence[int], size: int | None, centre: tuple[float, float] = (0.5, 0.5)
+             ) -> tuple[int, int, int, int]:
+    """(top, left, height, width) of a ``size``×``size`` window in an image of ``shape`` (…, H, W); ``centre``
+    places it (0: at the top / left edge, 1: at the bottom / right edge, ½: centred, rounded down). The
+    whole image when ``size`` is None or not smaller."""
+    h, w = int(shape[-2]), int(shape[-1])
+    if size is None:
+        return 0, 0, h, w
+    ch, cw = min(size, h), min(size, w)
+    return int(centre[0] * (h - ch)), int(centre[1] * (w - cw)), ch, cw
+
+
+def crop(t: torch.Tensor, box: tuple[int, int, int, int], scale: int = 1) -> torch.Tensor:
+    """The window ``box`` (top, left, h, w) of a (…, H, W) tensor, in the coordinates of an image ``scale``
+    times smaller: ``crop(lr, box)`` and ``crop(gt, box, s)`` are the same region of an LR input and its GT."""
+    top, left, h, w = (scale * v for v in box)
+    return t[..., top:top + h, left:left + w]
+
+
+def upscale_nearest(x: torch.Tensor, scale: int) -> torch.Tensor:
+    """Nearest-neighbour ×scale view of an LR input, for showing it beside the outputs."""
+    return torch.nn.functional.interpolate(x, scale_factor=scale, mode="nearest")
 
 
 def rgb_to_luma(img: torch.Tensor | np.ndarray, channel_dim: int = 1):

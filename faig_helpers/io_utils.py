@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_save_npy", "tensor_digest", "output_dirs", "OUTPUT_ENV"]
+__all__ = ["atomic_path", "atomic_write_text", "atomic_save_npy", "tensor_digest"]
 
 
 @contextlib.contextmanager
@@ -48,13 +48,3 @@ def tensor_digest(*tensors) -> str:
         h.update(t.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()[:10]
 
-
-#: environment variables that redirect the notebooks' outputs (the test suite sets them to a temporary
-#: folder, so running the tests writes no tracked file)
-OUTPUT_ENV = {"results": "FAIG_LAB_RESULTS_DIR", "figures": "FAIG_LAB_FIGURES_DIR"}
-
-
-def output_dirs(results_dir: str | os.PathLike, figures_dir: str | os.PathLike) -> tuple[Path, Path]:
-    """The notebook's results and figures folders, unless :data:`OUTPUT_ENV` redirects them."""
-    return (Path(os.environ.get(OUTPUT_ENV["results"], results_dir)),
-            Path(os.environ.get(OUTPUT_ENV["figures"], figures_dir)))

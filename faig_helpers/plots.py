@@ -10,22 +10,49 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .degradations import DEGRADATIONS
+from .degradations import degradation
 from .filters import FilterIndex
 from .io_utils import atomic_path
+from .methods import METHODS
 
-__all__ = ["PALETTE", "METHOD_LABELS", "FUNCTION", "use_style", "savefig", "short_layer_names", "layer_ticks", "top_counts_per_layer",
-           "set_layer_axis", "plot_top_filters_per_layer", "plot_filter_map", "plot_layer_shares", "jaccard_matrix",
-           "plot_overlap_heatmap", "plot_score_distribution", "plot_convergence", "plot_ranking_confidence", "plot_substitution_table",
-           "plot_substitution_curves", "plot_qualitative_grid", "plot_lambda_grid", "plot_modulation_curves"]
+__all__ = ["method_label", "method_colour", "degradation_colours", "function_label", "use_style", "savefig",
+           "short_layer_names", "layer_ticks", "top_counts_per_layer", "set_layer_axis", "plot_top_filters_per_layer",
+           "plot_filter_map", "plot_layer_shares", "jaccard_matrix", "plot_overlap_heatmap", "plot_score_distribution",
+           "plot_convergence", "plot_ranking_confidence", "plot_substitution_table", "plot_substitution_curves",
+           "plot_qualitative_grid", "plot_lambda_grid", "plot_modulation_curves"]
 
 _cb = sns.color_palette("colorblind")
-#: one colour per method and per degradation, fixed across figures
-PALETTE = {"faig": _cb[0], "ig": _cb[1], "abs_filter_change": _cb[2], "random": _cb[7],
-           "blur": _cb[0], "noise": _cb[3]}
-METHOD_LABELS = {"faig": "FAIG", "ig": "IG", "abs_filter_change": "|Δθ|", "random": "random"}
-#: 'blur' → 'deblur', 'noise' → 'denoise' (legend labels)
-FUNCTION = {d.name: d.function for d in DEGRADATIONS.values()}
+#: fixed colours of the base operators' degradations across figures; other degradations take the rest
+_DEGRADATION_COLOURS = {"blur": _cb[0], "noise": _cb[3], "jpeg": _cb[4]}
+
+
+def method_label(method: str) -> str:
+    """The label a registered method declares ('FAIG', 'IG', '|Δθ|', …); the name for anything else."""
+    cls = METHODS.get(method)
+    return cls.label if cls is not None else method
+
+
+def method_colour(method: str):
+    """The colour a registered method declares (fixed across figures); grey for anything else."""
+    cls = METHODS.get(method)
+    return cls.colour if cls is not None and cls.colour is not None else "0.5"
+
+
+def degradation_colours(degradations: Sequence[str]) -> dict[str, tuple]:
+    """One colour-blind-safe colour per degradation: blur, noise and JPEG keep theirs in every figure."""
+    rest = [c for c in _cb if c not in _DEGRADATION_COLOURS.values()]
+    out, k = {}, 0
+    for d in degradations:
+        if d in _DEGRADATION_COLOURS:
+            out[d] = _DEGRADATION_COLOURS[d]
+        else:
+            out[d], k = rest[k % len(rest)], k + 1
+    return out
+
+
+def function_label(d: str) -> str:
+    """'blur' → 'deblur', 'noise' → 'denoise', 'jpeg30' → 'deJPEG (q 30)' (legend labels)."""
+    return degradation(d).function
 
 
 def use_style() -> None:
@@ -88,9 +115,10 @@ def plot_top_filters_per_layer(fi: FilterIndex, sets: Mapping[str, np.ndarray], 
     """Side-by-side bars: how many filters of each set ('blur'/'noise' → indices) each conv layer holds."""
     ax = ax or plt.subplots(figsize=(10, 3.2))[1]
     width = 0.8 / max(1, len(sets))
+    colours = degradation_colours(list(sets))
     for j, (deg, idx) in enumerate(sets.items()):
         x = np.arange(len(fi.names)) + (j - (len(sets) - 1) / 2) * width
-        ax.bar(x, top_counts_per_layer(fi, idx), width, color=PALETTE.get(deg), label=f"{FUNCTION.get(deg, deg)} filters")
+        ax.bar(x, top_counts_per_layer(fi, idx), width, color=colours[deg], label=f"{function_label(deg)} filters")
     set_layer_axis(ax, fi)
     ax.set_ylabel(f"# of the top {len(next(iter(sets.values())))} filters")
     ax.set_title(title)
@@ -107,10 +135,11 @@ def plot_filter_map(fi: FilterIndex, sets: Mapping[str, np.ndarray], title: str 
 
     ax = ax or plt.subplots(figsize=(10, 4))[1]
     offsets = np.linspace(-0.18, 0.18, len(sets)) if len(sets) > 1 else [0.0]
+    colours = degradation_colours(list(sets))
     for off, (deg, idx) in zip(offsets, sets.items()):
         pos = positions(fi, idx)
-        ax.scatter(pos.layer + off, pos.position, s=40, marker="_", linewidths=1.2, color=PALETTE.get(deg),
-                   label=f"{FUNCTION.get(deg, deg)} filters ({len(pos)})")
+        ax.scatter(pos.layer + off, pos.position, s=40, marker="_", linewidths=1.2, color=colours[deg],
+                   label=f"{function_label(deg)} filters ({len(pos)})")
     for l in range(len(fi.names) + 1):
         ax.axvline(l - 0.5, color="0.85", lw=0.6, zorder=0)
     set_layer_axis(ax, fi)
@@ -126,10 +155,11 @@ def plot_layer_shares(fi: FilterIndex, shares: pd.DataFrame, title: str = "", ax
     ax = ax or plt.subplots(figsize=(10, 3.2))[1]
     sets = [s for s in shares.set.unique() if s != "all filters"]
     width = 0.8 / max(1, len(sets))
+    colours = degradation_colours(sets)
     for j, name in enumerate(sets):
         sh = shares[shares.set == name].sort_values("layer")
-        ax.bar(sh.layer + (j - (len(sets) - 1) / 2) * width, sh.share, width, label=f"{FUNCTION.get(name, name)} filters",
-               color=PALETTE.get(name))
+        ax.bar(sh.layer + (j - (len(sets) - 1) / 2) * width, sh.share, width, label=f"{function_label(name)} filters",
+               color=colours[name])
     allf = shares[shares.set == "all filters"].sort_values("layer")
     ax.scatter(allf.layer, allf.share, marker="_", s=200, color="0.3", label="all filters", zorder=3)
     set_layer_axis(ax, fi)
@@ -156,18 +186,19 @@ def plot_overlap_heatmap(jac: pd.DataFrame, title: str = "", ax: plt.Axes | None
     return ax
 
 
-def plot_score_distribution(scores: np.ndarray, k: int, title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
-    """Histogram of FAIG blur scores (symlog x) with the top-k thresholds of both rankings."""
+def plot_score_distribution(scores: np.ndarray, k: int, degradation_name: str = "blur", title: str = "",
+                            ax: plt.Axes | None = None) -> plt.Axes:
+    """Histogram of one degradation's FAIG scores (symlog x) with its top-k threshold."""
     ax = ax or plt.subplots(figsize=(6, 3.2))[1]
     lin = np.quantile(np.abs(scores), 0.5) or 1e-12
-    bins = np.concatenate([-np.geomspace(np.abs(scores).max(), lin, 40), np.geomspace(lin, np.abs(scores).max(), 40)])
+    top = np.abs(scores).max() or 1.0
+    bins = np.concatenate([-np.geomspace(top, lin, 40), np.geomspace(lin, top, 40)])
     ax.hist(scores, bins=np.unique(bins), color=_cb[7], alpha=0.8)
-    s = np.sort(scores)
-    ax.axvline(s[-k], color=PALETTE["blur"], ls="--", label=f"top-{k} blur")
-    ax.axvline(s[k - 1], color=PALETTE["noise"], ls="--", label=f"top-{k} noise")
+    ax.axvline(np.sort(scores)[-k], color=degradation_colours([degradation_name])[degradation_name], ls="--",
+               label=f"top {k}")
     ax.set_xscale("symlog", linthresh=lin)
     ax.set_yscale("log")
-    ax.set_xlabel("FAIG blur score = −noise score")
+    ax.set_xlabel(f"FAIG {degradation_name} score")
     ax.set_ylabel("# filters")
     ax.set_title(title)
     ax.legend(fontsize=8)
@@ -176,14 +207,15 @@ def plot_score_distribution(scores: np.ndarray, k: int, title: str = "", ax: plt
 
 def plot_convergence(df: pd.DataFrame, axes: Sequence[plt.Axes] | None = None) -> Sequence[plt.Axes]:
     """Two panels against the node count (from :func:`~faig_helpers.convergence.convergence_table`):
-    |relative completeness delta| and top-1% Jaccard of the blur ranking with the reference."""
+    |relative completeness delta| and top-1% Jaccard of the first degradation's ranking with the reference."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     sns.lineplot(df, x="nodes", y="abs_delta", hue="rule", marker="o", ax=axes[0])
     axes[0].set(xscale="log", yscale="log", xlabel="quadrature nodes N",
                 ylabel="|Σ G⊙Δθ − ΔL| / |ΔL|", title="completeness delta (lower is better)")
-    sns.lineplot(df, x="nodes", y="jaccard_blur", hue="rule", marker="o", ax=axes[1], legend=False)
-    axes[1].set(xscale="log", xlabel="quadrature nodes N", ylabel="top-1% Jaccard vs reference",
+    first = next(c for c in df.columns if c.startswith("jaccard_"))
+    sns.lineplot(df, x="nodes", y=first, hue="rule", marker="o", ax=axes[1], legend=False)
+    axes[1].set(xscale="log", xlabel="quadrature nodes N", ylabel=f"top-1% Jaccard vs reference ({first[8:]})",
                 title="ranking agreement (higher is better)", ylim=(0, 1.05))
     for ax in axes:
         ax.set_xticks(sorted(df.nodes.unique()), [str(n) for n in sorted(df.nodes.unique())])
@@ -220,27 +252,26 @@ def plot_ranking_confidence(by_images: Mapping[str, pd.DataFrame], bootstrap: Ma
     return axes
 
 
-_PANELS = [(d.name, inp, f"{d.function} filters substituted, {inp} input ({better} is better)")
-           for d in DEGRADATIONS.values() for inp, better in ((d.input, "higher"), (d.other.input, "lower"))]
-
-
 def plot_substitution_table(table: pd.DataFrame, proportions: Sequence[float], title: str = "",
                             axes: Sequence[plt.Axes] | None = None) -> Sequence[plt.Axes]:
-    """Paper-style table as annotated heatmaps: rows methods, columns p% × input, one panel per
-    substituted filter set. Values: output difference (×1000 MSE of gradient maps)."""
+    """Paper-style table as annotated heatmaps, one panel per substituted filter set D: rows methods (in
+    the table's order), columns p% × input (D's input first). Values: output difference (×1000 MSE of
+    gradient maps)."""
+    degs = list(dict.fromkeys(table.masked))
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(13, 3.2))
-    for ax, deg in zip(axes, DEGRADATIONS):
+        _, axes = plt.subplots(1, len(degs), figsize=(6.5 * len(degs), 3.2), squeeze=False)
+        axes = axes[0]
+    methods = list(dict.fromkeys(table.method))
+    for ax, deg in zip(axes, degs):
         sub = table[(table.masked == deg) & table.proportion.isin(proportions)]
-        order = [DEGRADATIONS[deg].input, DEGRADATIONS[deg].other.input]
+        order = [degradation(deg).input] + [degradation(d).input for d in degs if d != deg]
         piv = sub.pivot_table(index="method", columns=["proportion", "input"], values="output_difference")
-        piv = piv.reindex(columns=pd.MultiIndex.from_product([proportions, order]))
-        piv = piv.reindex([m for m in METHOD_LABELS if m in piv.index])
-        piv.index = [METHOD_LABELS[m] for m in piv.index]
+        piv = piv.reindex(columns=pd.MultiIndex.from_product([proportions, order])).reindex(methods)
+        piv.index = [method_label(m) for m in piv.index]
         piv.columns = [f"{p:g}% {i}" for p, i in piv.columns]
         sns.heatmap(np.log10(piv.clip(lower=1e-4)), annot=piv.round(3), fmt="", cmap="cividis", cbar=False, ax=ax,
                     annot_kws={"fontsize": 8})
-        ax.set_title(f"{title}: {FUNCTION[deg]} filters substituted", fontsize=10)
+        ax.set_title(f"{title}: {function_label(deg)} filters substituted", fontsize=10)
         ax.set_xlabel("proportion substituted, input")
         ax.set_ylabel("method")
         ax.tick_params(axis="x", rotation=45)
@@ -248,19 +279,28 @@ def plot_substitution_table(table: pd.DataFrame, proportions: Sequence[float], t
     return axes
 
 
-def plot_substitution_curves(table: pd.DataFrame, title: str = "", axes: Sequence[plt.Axes] | None = None
-                             ) -> Sequence[plt.Axes]:
-    """The paper's four curve panels: output difference against the proportion substituted."""
+def plot_substitution_curves(table: pd.DataFrame, title: str = "", axes: np.ndarray | None = None) -> np.ndarray:
+    """Output difference against the proportion substituted, one panel per (substituted set D, input D')
+    — the paper's four panels for blur and noise; an N×N grid for N degradations (rows: D, columns: D';
+    on the diagonal higher is better, off it lower)."""
+    degs = list(dict.fromkeys(table.masked))
     if axes is None:
-        _, axes = plt.subplots(1, 4, figsize=(18, 3.6))
-    for ax, (deg, inp, label) in zip(axes, _PANELS):
-        sub = table[(table.masked == deg) & (table.input == inp)].copy()
-        sub["method"] = sub.method.map(METHOD_LABELS)
-        sns.lineplot(sub, x="proportion", y="output_difference", hue="method", marker=".", ax=ax,
-                     palette={METHOD_LABELS[m]: PALETTE[m] for m in METHOD_LABELS}, legend=ax is axes[0])
-        ax.set(xlabel="filters substituted (%)", ylabel="output difference (×1000)", title=label)
-        ax.title.set_fontsize(9)
-    axes[0].figure.suptitle(title)
+        _, axes = plt.subplots(len(degs), len(degs), figsize=(4.6 * len(degs), 3.4 * len(degs)), squeeze=False)
+    axes = np.asarray(axes).reshape(len(degs), len(degs))
+    methods = list(dict.fromkeys(table.method))
+    palette = {method_label(m): method_colour(m) for m in methods}
+    for r, deg in enumerate(degs):
+        for c, inp in enumerate(degs):
+            ax = axes[r, c]
+            sub = table[(table.masked == deg) & (table.input_degradation == inp)].copy()
+            sub["method"] = sub.method.map(method_label)
+            sns.lineplot(sub, x="proportion", y="output_difference", hue="method", marker=".", ax=ax,
+                         palette=palette, hue_order=list(palette), legend=(r, c) == (0, 0))
+            better = "higher" if deg == inp else "lower"
+            ax.set(xlabel="filters substituted (%)", ylabel="output difference (×1000)",
+                   title=f"{function_label(deg)} filters, {degradation(inp).input} input ({better} is better)")
+            ax.title.set_fontsize(9)
+    axes[0, 0].figure.suptitle(title)
     return axes
 
 
@@ -300,14 +340,17 @@ def plot_lambda_grid(images: Sequence[np.ndarray], lambdas: Sequence[float], tit
 
 def plot_modulation_curves(sweep: pd.DataFrame, axes: Sequence[plt.Axes] | None = None) -> Sequence[plt.Axes]:
     """Output difference to the target and PSNR against λ (from :func:`~faig_helpers.modulation.lambda_sweep`).
-    Solid: the input a filter set is for; dashed: the other input."""
+    One colour per filter set; solid: the input the set is for, dashed: the other inputs."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(12, 3.8))
-    for d in DEGRADATIONS.values():
-        for inp in (d.input, d.other.input):
-            s = sweep[(sweep.filters == d.name) & (sweep.input == inp)]
-            style = dict(ls="-" if inp == d.input else "--", marker=".", color=PALETTE[d.name],
-                         label=f"{d.function} filters, {inp} input")
+    degs = list(dict.fromkeys(sweep.filters))
+    colours = degradation_colours(degs)
+    for d in degs:
+        own = degradation(d).input
+        for inp in dict.fromkeys(sweep.input):
+            s = sweep[(sweep.filters == d) & (sweep.input == inp)]
+            style = dict(ls="-" if inp == own else "--", marker=".", color=colours[d],
+                         label=f"{function_label(d)} filters, {inp} input")
             axes[0].plot(s.lam, s.output_difference, **style)
             axes[1].plot(s.lam, s.psnr, **style)
     axes[0].set(xlabel="λ", ylabel="output difference to target (×1000)", title="distance from the target")
@@ -323,9 +366,13 @@ def plot_modulation_curves(sweep: pd.DataFrame, axes: Sequence[plt.Axes] | None 
 #: line styles of the per-input filter sets F_x by what their loss was measured against
 FX_STYLES = {"target": "-", "gt": ":", "baseline": "-."}
 FX_LABELS = {"target": "F_x from f_θ(x)", "gt": "F_x from ground truth", "baseline": "F_x from f_θ̄(x)"}
-PREDICTOR_LABELS = {**{m: f"{METHOD_LABELS[m]} F_D" for m in METHOD_LABELS}, "classical": "classical statistic"}
-__all__ += ["FX_STYLES", "FX_LABELS", "PREDICTOR_LABELS", "plot_accuracy_vs_threshold", "plot_roc_curves",
+__all__ += ["FX_STYLES", "FX_LABELS", "predictor_label", "plot_accuracy_vs_threshold", "plot_roc_curves",
             "plot_predictor_auc", "plot_auc_vs_percent"]
+
+
+def predictor_label(predictor: str) -> str:
+    """'faig' → 'FAIG F_D', 'classical' → 'classical statistic' (legends of notebook 05)."""
+    return "classical statistic" if predictor == "classical" else f"{method_label(predictor)} F_D"
 
 
 def plot_accuracy_vs_threshold(curves: pd.DataFrame, paper: Mapping[str, Mapping[str, float]] | None = None,
@@ -333,7 +380,8 @@ def plot_accuracy_vs_threshold(curves: pd.DataFrame, paper: Mapping[str, Mapping
     """The paper's figure: accuracy of "OS(x, D) > T" against T ∈ [0, 1], one panel per degradation.
     ``curves``: columns threshold, degradation, accuracy, label, and optionally style ('-', ':' …);
     ``paper``: {degradation: {'threshold', 'accuracy'}} drawn as a star on a dotted vertical line."""
-    degs = [d for d in DEGRADATIONS if d in set(curves.degradation)]
+    degs = list(dict.fromkeys(curves.degradation))
+    colours = degradation_colours(degs)
     if axes is None:
         _, axes = plt.subplots(1, len(degs), figsize=(5.5 * len(degs), 3.6), squeeze=False)
         axes = axes[0]
@@ -341,7 +389,7 @@ def plot_accuracy_vs_threshold(curves: pd.DataFrame, paper: Mapping[str, Mapping
         sub = curves[curves.degradation == deg]
         for label, c in sub.groupby("label", sort=False):
             style = c["style"].iloc[0] if "style" in c else "-"
-            ax.plot(c.threshold, c.accuracy, ls=style, color=c["color"].iloc[0] if "color" in c else PALETTE[deg],
+            ax.plot(c.threshold, c.accuracy, ls=style, color=c["color"].iloc[0] if "color" in c else colours[deg],
                     label=label)
         if paper and deg in paper:
             t, a = paper[deg]["threshold"], paper[deg]["accuracy"]
@@ -371,13 +419,13 @@ def plot_roc_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray, float]], 
 
 
 def plot_predictor_auc(table: pd.DataFrame, title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
-    """Grouped bars: AUC of each predictor (column predictor, labels from :data:`PREDICTOR_LABELS`)
+    """Grouped bars: AUC of each predictor (column predictor, labels from :func:`predictor_label`)
     for each degradation (column degradation), with the chance level 0.5."""
     ax = ax or plt.subplots(figsize=(6, 3.4))[1]
     t = table.copy()
-    t["predictor"] = t.predictor.map(lambda p: PREDICTOR_LABELS.get(p, p))
-    sns.barplot(t, x="predictor", y="auc", hue="degradation", palette={d: PALETTE[d] for d in DEGRADATIONS},
-                hue_order=[d for d in DEGRADATIONS if d in set(t.degradation)], ax=ax)
+    t["predictor"] = t.predictor.map(predictor_label)
+    degs = list(dict.fromkeys(t.degradation))
+    sns.barplot(t, x="predictor", y="auc", hue="degradation", palette=degradation_colours(degs), hue_order=degs, ax=ax)
     ax.axhline(0.5, color="0.4", ls="--", lw=0.8)
     ax.set(ylim=(0, 1.02), xlabel="predictor", ylabel="AUC", title=title)
     ax.tick_params(axis="x", rotation=30)
@@ -390,8 +438,9 @@ def plot_predictor_auc(table: pd.DataFrame, title: str = "", ax: plt.Axes | None
 def plot_auc_vs_percent(table: pd.DataFrame, title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
     """AUC against the top-k percentage (columns percent, degradation, auc), one line per degradation."""
     ax = ax or plt.subplots(figsize=(4.5, 3.4))[1]
+    colours = degradation_colours(list(dict.fromkeys(table.degradation)))
     for deg, c in table.groupby("degradation", sort=False):
-        ax.plot(c.percent, c.auc, marker="o", color=PALETTE[deg], label=deg)
+        ax.plot(c.percent, c.auc, marker="o", color=colours[deg], label=deg)
     ax.axhline(0.5, color="0.4", ls="--", lw=0.8)
     ax.set_xscale("log")
     ax.set_xticks(sorted(table.percent.unique()), [f"{p:g}" for p in sorted(table.percent.unique())])

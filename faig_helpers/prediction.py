@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 import os
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +40,9 @@ import torch
 from scipy.stats import rankdata
 
 from .archs import describe
-from .attribution import FAIG
-from .degradations import DatasetRoot, add_noise, blur, downsample, quantize
+from .engines import LocalEngine
+from .methods import FAIG
+from .degradations import DatasetRoot, add_noise, blur, downsample, quantize, seeded_generator
 from .filters import top_count
 from .images import rgb_to_luma, to_tensor
 
@@ -302,20 +302,16 @@ def calibration_inputs(data: DatasetRoot, lr_size: int) -> list[DegradedInput]:
     """The clean, blurry and noisy LR images of a dataset root (the images F_D is found on), centre
     crops of ``lr_size`` pixels, labelled with the layout's strengths (σ_b = 2, σ_n = 0.1): inputs
     to calibrate a threshold on, disjoint from the test set."""
-    if not (data.clean and data.blur and data.noise and data.gt):
+    if not (data.clean and data.gt and {'blur', 'noise'} <= set(data.degradations)):
         raise ValueError("calibration needs the dataset root's GT, clean, blurry and noisy folders")
     size = min(lr_size, *(t.shape[-1] for t in data.clean), *(t.shape[-2] for t in data.clean))
-    sub = data.subset(crop=size)
+    sub = data.subset(size=size)
     out = []
     for i, name in enumerate(sub.names):
         for kind, b, n in (("clean", 0.0, 0.0), ("blur", PAPER["blur"]["sigma"], 0.0),
                            ("noise", 0.0, PAPER["noise"]["sigma"])):
-            out.append(DegradedInput(f"{Path(name).stem}_{kind}", Path(name).stem, b, n, getattr(sub, kind)[i], sub.gt[i]))
+            out.append(DegradedInput(f"{Path(name).stem}_{kind}", Path(name).stem, b, n, sub[kind][i], sub.gt[i]))
     return out
-
-
-def _seed(seed: int, name: str) -> int:
-    return (seed * 1_000_003 + zlib.crc32(name.encode())) % (2**63)
 
 
 def hr_window(scale: int, lr_size: int) -> int:
@@ -350,9 +346,9 @@ def build_test_set(crops: Mapping[str, np.ndarray], scale: int, lr_size: int,
             tag = "clean" if not (b or n) else "_".join(p for p in (f"blur{b:g}" if b else "",
                                                                   f"noise{n:g}" if n else "") if p)
             name = f"{cname}_{tag}"
-            x = downsample(blur(y, _BLUR_SIZE, b) if b else y, scale)
+            x = downsample(blur(y, b, _BLUR_SIZE) if b else y, scale)
             if n:
-                x = add_noise(x, n, torch.Generator().manual_seed(_seed(seed, name)))
+                x = add_noise(x, n, seeded_generator(seed, name))
             out.append(DegradedInput(name, cname, float(b), float(n), quantize(x)[..., m:m + lr_size, m:m + lr_size], hr))
     return out
 
@@ -399,7 +395,7 @@ def input_attributions(faig: FAIG, inputs: Sequence[DegradedInput], kind: str = 
     """A_x = Σ_{3×3}|G_x ⊙ (θ̄ − θ)| of every input against its ŷ (:func:`pseudo_target`), with
     :meth:`FAIG.attribute_inputs`: (n_inputs, n_filters) and the relative completeness deltas
     (n_inputs,). On CPU, ``workers`` inputs run at once, one core each (default: one per thread)."""
-    from .attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS
+    from .methods import DEFAULT_QUADRATURE, DEFAULT_STEPS
 
     n_steps = DEFAULT_STEPS if n_steps is None else n_steps
     quadrature = DEFAULT_QUADRATURE if quadrature is None else quadrature
@@ -410,16 +406,12 @@ def input_attributions(faig: FAIG, inputs: Sequence[DegradedInput], kind: str = 
         if t.hr.shape[-1] != scale * t.lr.shape[-1] or t.hr.shape[-2] != scale * t.lr.shape[-2]:
             raise ValueError(f"input '{t.name}' is ×{t.hr.shape[-1] / t.lr.shape[-1]:g} but the network is ×{scale}: "
                              "build the test set at the network's scale")
-    rows: dict[int, dict[str, np.ndarray]] = {}
+    def run(i: int, model: torch.nn.Module | None) -> dict[str, np.ndarray]:
+        x = inputs[i]  # ŷ too runs in the worker: the same numerics for any threads
+        return faig.attribute_inputs([x.lr], pseudo_target(faig, x, kind, model), n_steps, quadrature, model,
+                                     where=f"input '{x.name}'")
 
-    def run(i: int, model: torch.nn.Module) -> None:  # ŷ too runs in the worker: the same numerics for any threads
-        x = inputs[i]
-        rows[i] = faig.attribute_inputs([x.lr], pseudo_target(faig, x, kind, model), n_steps, quadrature, model,
-                                        where=f"input '{x.name}'")
-
-    if workers is None:
-        workers = torch.get_num_threads() if faig.device.type == "cpu" else 1
-    faig._map(run, list(range(len(inputs))), max(1, min(workers, len(inputs))))
-    a = np.stack([rows[i]["A_0"] for i in range(len(inputs))]) if inputs else np.zeros((0, len(faig)))
+    rows = dict(LocalEngine(workers).map(run, list(range(len(inputs))), faig.path.model, faig.device))
+    a = np.stack([rows[i]["A"][0] for i in range(len(inputs))]) if inputs else np.zeros((0, len(faig)))
     d = np.array([rows[i]["delta"][0] for i in range(len(inputs))])
     return a, d

@@ -1,10 +1,11 @@
 """Rankings in the original layout, and ranking every method at once with reuse.
 
-``{results}/neuron-search/{net}/{dataset}/{method}/{blur,noise}_index.txt``: one integer a line,
-most important filter first (what the original tools write and read). The original project writes
-under ``{results}/Interpret/neuron-search/…``: both are read. Beside the index files we save the raw
-scores (``{blur,noise}_score.npy``), the per-image scores (``per_image.npz``) and ``meta.json``
-(what they were computed from; written last, so a folder with a matching ``meta.json`` is complete).
+``{results}/neuron-search/{net}/{dataset}/{method}/{D}_index.txt`` for each degradation D of the set: one
+integer a line, most important filter first (what the original tools write and read; the original
+project writes under ``{results}/Interpret/neuron-search/…``: both are read, see
+:class:`~faig_helpers.layout.Layout`). Beside the index files we save the raw scores
+(``{D}_score.npy``), the per-image scores (``per_image.npz``) and ``meta.json`` (what they were computed
+from, the degradation set included; written last, so a folder with a matching ``meta.json`` is complete).
 """
 from __future__ import annotations
 
@@ -17,31 +18,25 @@ import numpy as np
 import torch
 from torch import nn
 
-from .attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, FilterScores
-from .degradations import DEGRADATIONS, DatasetRoot
-from .io_utils import atomic_path, atomic_save_npy, atomic_write_text, tensor_digest
+from .degradations import PAPER_SET, DatasetRoot, degradation_set
+from .engines import Engine
 from .errors import RankingError
+from .io_utils import atomic_path, atomic_save_npy, atomic_write_text, tensor_digest
+from .layout import Layout
+from .methods import DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, method_class, resolve_methods
 
-__all__ = ["RankingError", "ranking_dir", "find_ranking_dir", "save_rankings", "load_ranking", "load_scores",
+__all__ = ["RankingError", "INCOMPLETE", "find_ranking_dir", "save_rankings", "load_ranking", "load_scores",
            "rank_all"]
 
-#: where the original tools put ``neuron-search`` below their results folder
-_LAYOUTS = ("", "Interpret")
 #: marker of a folder whose files are being written
 INCOMPLETE = ".incomplete"
 
 
-
-def ranking_dir(results: str | os.PathLike, net: str, dataset: str, method: str) -> Path:
-    """Where this project writes a method's rankings."""
-    return Path(results) / "neuron-search" / net / dataset / method
-
-
-def find_ranking_dir(results: str | os.PathLike, net: str, dataset: str, method: str) -> Path | None:
-    """The first folder holding ``blur_index.txt`` in this project's or the original's layout."""
-    for sub in _LAYOUTS:
-        folder = Path(results) / sub / "neuron-search" / net / dataset / method
-        if (folder / "blur_index.txt").is_file() and not (folder / INCOMPLETE).exists():
+def find_ranking_dir(layout: Layout, net: str, dataset: str, method: str, degradations: Sequence[str] = PAPER_SET
+                     ) -> Path | None:
+    """The first folder holding every ``{D}_index.txt`` of the set, in this project's or the original's layout."""
+    for folder in layout.ranking_candidates(net, dataset, method):
+        if all((folder / f"{d}_index.txt").is_file() for d in degradations) and not (folder / INCOMPLETE).exists():
             return folder
     return None
 
@@ -55,7 +50,7 @@ def save_rankings(folder: str | os.PathLike, scores: FilterScores, meta: dict | 
     marker = folder / INCOMPLETE
     marker.touch()
     (folder / "meta.json").unlink(missing_ok=True)
-    for deg in DEGRADATIONS:
+    for deg in scores.degradations:
         atomic_write_text(folder / f"{deg}_index.txt", "\n".join(map(str, scores.ranking(deg))) + "\n")
         atomic_save_npy(folder / f"{deg}_score.npy", scores.score(deg))
     if scores.per_image:
@@ -87,14 +82,21 @@ def load_ranking(path: str | os.PathLike, n_filters: int | None = None) -> np.nd
     return idx
 
 
-def load_scores(folder: str | os.PathLike, method: str, n_filters: int | None = None) -> FilterScores:
-    """Rankings of a method folder as :class:`FilterScores`. Saved scores are used when they agree with
-    the index files; otherwise (e.g. the original's published rankings, index files only) scores are
-    the reversed rank n − r, which keeps the published order."""
+def load_scores(folder: str | os.PathLike, method: str, n_filters: int | None = None,
+                degradations: Sequence[str] | None = None) -> FilterScores:
+    """Rankings of a method folder as :class:`FilterScores` (``degradations``: None = every
+    ``*_index.txt`` there). Saved scores are used when they agree with the index files; otherwise (e.g.
+    the original's published rankings, index files only) scores are the reversed rank n − r, which keeps
+    the published order."""
     folder = Path(folder)
-    idx = {d: load_ranking(folder / f"{d}_index.txt", n_filters) for d in DEGRADATIONS}
+    if degradations is None:
+        found = sorted(p.name[:-len("_index.txt")] for p in folder.glob("*_index.txt"))
+        degradations = [d for d in PAPER_SET if d in found] + [d for d in found if d not in PAPER_SET]
+    if not degradations:
+        raise RankingError(f"{folder}: no *_index.txt ranking files")
     scores, source = {}, "saved scores"
-    for d, order in idx.items():
+    for d in degradations:
+        order = load_ranking(folder / f"{d}_index.txt", n_filters)
         s_path = folder / f"{d}_score.npy"
         s = np.load(s_path) if s_path.is_file() else None
         if s is None or len(s) != len(order) or not np.array_equal(np.argsort(-s, kind="stable"), order):
@@ -104,50 +106,50 @@ def load_scores(folder: str | os.PathLike, method: str, n_filters: int | None = 
     per_image, delta = {}, None
     if (folder / "per_image.npz").is_file():
         with np.load(folder / "per_image.npz") as z:
-            per_image = {d: z[d].astype(np.float64) for d in DEGRADATIONS if d in z}
+            per_image = {d: z[d].astype(np.float64) for d in degradations if d in z}
             delta = z["delta"] if "delta" in z else None
-    return FilterScores(method, scores["blur"], scores["noise"], per_image, delta,
-                        dict(method=method, folder=str(folder), source=source))
-
-
-def _meta(settings: dict, models: str, images: str | None, names: Sequence[str] | None) -> dict:
-    return dict(settings, models=models, **({"images": [images, *names]} if images is not None else {}))
+    return FilterScores(method, scores, per_image, delta, dict(method=method, folder=str(folder), source=source))
 
 
 def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *, results: str | os.PathLike,
-             net: str, dataset: str, methods: Sequence[str] = tuple(METHODS), n_steps: int | None = None,
+             net: str, dataset: str, methods: Sequence[str] | None = None, n_steps: int | None = None,
              quadrature: str | None = None, device: str | torch.device | None = None, seed: int = 0,
-             reuse: bool = True, progress: bool = True) -> dict[str, FilterScores]:
-    """Scores of every method, saved under ``{results}/neuron-search/{net}/{dataset}/{method}/``.
+             reuse: bool = True, progress: bool = True, degradations: Sequence[str] | None = None,
+             engine: Engine | None = None) -> dict[str, FilterScores]:
+    """Scores of every method (None: every registered one), saved under
+    ``{results}/neuron-search/{net}/{dataset}/{method}/``, for each degradation of ``data`` (or of
+    ``degradations``).
 
     With ``reuse``: a folder whose ``meta.json`` records the same models, images (by content) and
     settings is loaded instead of recomputed; a folder of index files without ``meta.json`` (e.g. the
     original project's published rankings, also found under ``{results}/Interpret/``) is loaded as
-    it is, with a note; FAIG and IG keep per-image partial results under ``{results}/cache``, so an
-    interrupted run resumes. Anything else is recomputed and overwritten. ``n_steps``/``quadrature``
+    it is, with a note; methods that use images keep per-image partial results under ``{results}/cache``,
+    so an interrupted run resumes. Anything else is recomputed and overwritten. ``n_steps``/``quadrature``
     None: the library defaults.
     """
     n_steps = DEFAULT_STEPS if n_steps is None else n_steps
     quadrature = DEFAULT_QUADRATURE if quadrature is None else quadrature
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise ValueError(f"unknown attribution method '{unknown[0]}': expected one of {list(METHODS)}")
+    degs = degradation_set(data.degradations if data is not None and degradations is None else degradations)
+    layout = Layout(results)
     models = tensor_digest(*baseline.state_dict().values(), *target.state_dict().values())
-    images = tensor_digest(*(t for i in range(len(data)) for t in data.image(i))) if data is not None else None
+    images = None
+    if data is not None:
+        data = data.select(degs)
+        images = tensor_digest(*(t for i in range(len(data)) for t in data.image(i)))
     out: dict[str, FilterScores] = {}
-    for name in methods:
-        method = METHODS[name](baseline, target, device=device, seed=seed)
-        uses = method.uses_images
-        meta = _meta(method.settings(n_steps, quadrature), models, images if uses else None,
-                     data.names if uses and data is not None else None)
+    for name in resolve_methods(methods):
+        method = method_class(name)(baseline, target, device=device, seed=seed)
+        uses = method.uses_images()
+        meta = dict(method.settings(n_steps, quadrature, degs), models=models,
+                    **({"images": [images, *data.names]} if uses and data is not None else {}))
         if reuse:
-            found = find_ranking_dir(results, net, dataset, name)
+            found = find_ranking_dir(layout, net, dataset, name, degs)
             if found is not None:
                 meta_path = found / "meta.json"
                 saved = json.loads(meta_path.read_text()) if meta_path.is_file() else None
                 if saved is None or saved == meta:
                     try:
-                        out[name] = load_scores(found, name, len(method))
+                        out[name] = load_scores(found, name, len(method), degs)
                     except RankingError as e:
                         if saved is None:
                             raise
@@ -158,7 +160,7 @@ def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *
                                   f"computed elsewhere, e.g. published by the original project)")
                         continue
         scores = method.attribute(data, n_steps=n_steps, quadrature=quadrature, progress=progress,
-                                  cache_dir=Path(results) / "cache" if reuse else None)
-        scores.info["folder"] = str(save_rankings(ranking_dir(results, net, dataset, name), scores, meta))
+                                  cache_dir=layout.cache if reuse else None, engine=engine, degradations=degs)
+        scores.info["folder"] = str(save_rankings(layout.rankings(net, dataset, name), scores, meta))
         out[name] = scores
     return out

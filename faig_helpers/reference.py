@@ -1,5 +1,5 @@
 """A faithful re-implementation of the original FAIG loop, kept as the reference that the fast
-:class:`faig_helpers.attribution.FAIG` is tested and benchmarked against.
+:class:`faig_helpers.methods.FAIG` is tested and benchmarked against.
 
 As the original ``faig.py``: for each ranking (noise first, then blur) and each image, the
 checkpoints are read, and at each of the ``total_step`` left-Riemann steps α = k/N an
@@ -56,10 +56,10 @@ def original_faig_scores(baseline_path: str | os.PathLike, target_path: str | os
     to = lambda t: t.to(device)  # noqa: E731
     noise_sum = 0.0
     for i in range(len(data)):
-        noise_sum += np.array(_faig_one(to(data.noise[i]), to(data.blur[i]), to(data.gt[i]), baseline_path,
+        noise_sum += np.array(_faig_one(to(data.inputs['noise'][i]), to(data.inputs['blur'][i]), to(data.gt[i]), baseline_path,
                                         target_path, total_step, conv_names, device))
     blur_sum = 0.0
     for i in range(len(data)):
-        blur_sum += np.array(_faig_one(to(data.blur[i]), to(data.noise[i]), to(data.gt[i]), baseline_path,
+        blur_sum += np.array(_faig_one(to(data.inputs['blur'][i]), to(data.inputs['noise'][i]), to(data.gt[i]), baseline_path,
                                        target_path, total_step, conv_names, device))
     return blur_sum, noise_sum

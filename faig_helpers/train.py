@@ -1,7 +1,8 @@
 """Training code for the embedded model pairs (BasicSR-style, CPU-friendly).
 
-Baseline θ̄: trained from scratch on clean ×2 inputs only. Target θ: fine-tuned from θ̄ on the
-original mix — blur with probability 0.5 and noise with probability 0.5, independently.
+Baseline θ̄: trained from scratch on clean ×s inputs only. Target θ: fine-tuned from θ̄ on a mix of
+degradations from the registry (the original: blur with probability 0.5 and noise with probability 0.5,
+independently).
 L1 loss, Adam, random crops + flips + 90° rotations, EMA weights saved as ``params_ema``.
 Training is iteration-based and seeded; checkpoints are written atomically every
 ``save_every`` iterations together with the optimizer state, so an interrupted run resumes.
@@ -11,8 +12,8 @@ from __future__ import annotations
 import copy
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .checkpoint import save_checkpoint
-from .degradations import add_noise, blur, downsample, quantize
+from .degradations import OPERATORS, degradation, downsample, quantize
 from .images import list_images, read_image
 from .io_utils import atomic_path
 
@@ -37,37 +38,46 @@ class TrainConfig:
     lr: float = 2e-4
     lr_min: float = 1e-6  # cosine annealing floor
     ema_decay: float = 0.999
-    mode: str = "clean"  # 'clean' (baseline) or 'mix' (target)
-    p_blur: float = 0.5  # 'mix': probability of blur, and independently of noise, per sample
-    p_noise: float = 0.5
-    exclusive: bool = False  # 'mix': never both — clean, blur-only or noise-only (p_blur, p_noise, the rest)
+    #: degradation name → probability per sample (empty: clean inputs only, the baseline). Independent draws
+    #: by default (the original target: {'blur': ½, 'noise': ½}, a quarter clean, a quarter both); with
+    #: ``exclusive`` at most one degradation per sample, clean with the remaining probability.
+    mix: dict[str, float] = field(default_factory=dict)
+    exclusive: bool = False
     train_biases: bool = True  # False: biases keep their initial (the baseline's) values, only filters learn
     seed: int = 0
     save_every: int = 500
     threads: int | None = None
 
 
-def degrade_batch(hr: torch.Tensor, mode: str, gen: torch.Generator, scale: int = 2,
-                  p_blur: float = 0.5, p_noise: float = 0.5, exclusive: bool = False) -> torch.Tensor:
-    """Per-sample degradation: 'clean' → D(y); 'mix' → blur w.p. p_blur then D, then noise w.p. p_noise,
-    independently (the original: ½ and ½, so a quarter of the inputs stay clean and a quarter get
-    both); with ``exclusive``, blur-only w.p. p_blur, noise-only w.p. p_noise, clean otherwise."""
-    if mode == "clean":
-        return quantize(downsample(hr, scale))
+def degrade_batch(hr: torch.Tensor, mix: Mapping[str, float], gen: torch.Generator, scale: int = 2,
+                  exclusive: bool = False) -> torch.Tensor:
+    """Per-sample degradation of an HR batch with the operators of the degradation registry. Each entry
+    of ``mix`` (degradation → p) is drawn per sample — independently, or with ``exclusive`` one of them
+    (or none) from a single uniform draw — and the chosen operators are applied in pipeline order:
+    x = J(Q(D_s(k * y) + n)). An empty ``mix`` gives clean inputs Q(D_s(y))."""
     n = hr.shape[0]
+    entries = [(degradation(d), float(p)) for d, p in mix.items()]
     if exclusive:
-        u = torch.rand(n, generator=gen)
-        use_blur, use_noise = u < p_blur, (u >= p_blur) & (u < p_blur + p_noise)
+        u = torch.rand(n, generator=gen) if entries else torch.zeros(n)
+        bounds = np.cumsum([0.0] + [p for _, p in entries])
+        chosen = [(u >= lo) & (u < hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
     else:
-        use_blur = torch.rand(n, generator=gen) < p_blur
-        use_noise = torch.rand(n, generator=gen) < p_noise
+        chosen = [torch.rand(n, generator=gen) < p for _, p in entries]
+    steps = sorted(((OPERATORS[op], s, c) for (d, _), c in zip(entries, chosen) for op, s in d.steps),
+                   key=lambda t: t[0].stage)
     x = hr.clone()
-    if use_blur.any():
-        x[use_blur] = blur(hr[use_blur])
+    for op, s, c in steps:
+        if op.stage == 0 and c.any():
+            x[c] = op.apply(hr[c], s, gen)
     x = downsample(x, scale)
-    noisy = add_noise(x, 0.1, gen)
-    x = torch.where(use_noise[:, None, None, None], noisy, x)
-    return quantize(x)
+    for op, s, c in steps:
+        if op.stage == 1:  # drawn for the whole batch: the random stream does not depend on the selection
+            x = torch.where(c[:, None, None, None], op.apply(x, s, gen), x)
+    x = quantize(x)
+    for op, s, c in steps:
+        if op.stage == 2 and c.any():
+            x[c] = op.apply(x[c], s, gen)
+    return x
 
 
 class PatchSampler:
@@ -133,7 +143,7 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
                mininterval=5, disable=not progress)
     for it in bar:
         hr = sampler(cfg.batch)
-        lr_img = degrade_batch(hr, cfg.mode, gen, scale, cfg.p_blur, cfg.p_noise, cfg.exclusive)
+        lr_img = degrade_batch(hr, cfg.mix, gen, scale, cfg.exclusive)
         loss = F.l1_loss(net(lr_img), hr)
         opt.zero_grad(set_to_none=True)
         loss.backward()

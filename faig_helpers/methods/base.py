@@ -1,0 +1,264 @@
+"""The attribution contract shared by every method, its result type and the method registry.
+
+Every method is an :class:`Attribution`, built as ``Method(baseline, target, *, device=None, seed=0)`` and
+run as ``.attribute(data, *, n_steps=, quadrature=, progress=, cache_dir=, engine=)``; it returns
+:class:`FilterScores`: one score per filter for each degradation D of the dataset (higher = more specific
+to D). Each method declares what callers need: a ``label`` and a ``colour`` for tables and figures, and
+the ``inputs`` it reads from a dataset root. :data:`METHODS` maps method names to the classes; a new
+method is one file with a ``@register``-decorated class.
+"""
+from __future__ import annotations
+
+import math
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import seaborn as sns
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..degradations import DatasetRoot, degradation_set
+from ..engines import Engine, LocalEngine
+from ..errors import AttributionError, ConfigError
+from ..filters import ranking_from_scores, top_set
+from ..io_utils import atomic_path, tensor_digest
+from ..parameter_path import ParameterPath
+from ..quadrature import ADAPTIVE, ADAPTIVE_MAX, check, refinements  # noqa: F401 (ADAPTIVE_MAX re-exported)
+
+__all__ = ["FilterScores", "Attribution", "METHODS", "register", "method_class", "resolve_methods", "attribute",
+           "Refiner", "Change", "check_finite", "DEFAULT_QUADRATURE", "DEFAULT_STEPS", "ADAPTIVE_DELTA", "ADAPTIVE_CHANGE"]
+
+#: default quadrature (see ``benchmarks/bench_faig.py`` and the README's speed table)
+DEFAULT_QUADRATURE, DEFAULT_STEPS = ADAPTIVE, ADAPTIVE_MAX
+#: the adaptive rule refines an image until the per-filter result changes by at most ADAPTIVE_CHANGE
+#: (relative L1) between levels and, for FAIG, the relative completeness delta of every input is at most
+#: ADAPTIVE_DELTA (benchmarks/bench_faig.py: top-1% Jaccard ≥ 0.98 against a 512-node reference)
+ADAPTIVE_DELTA, ADAPTIVE_CHANGE = 0.02, 0.02
+
+
+@dataclass
+class FilterScores:
+    """Per-filter scores for each degradation D of a set, plus what they were computed from.
+
+    ``scores``: D → (n_filters,), higher = more specific to D; ``per_image``: D → (n_images, n_filters)
+    per-image scores whose mean over images is the score (empty for methods that use no images);
+    ``delta``: FAIG's relative completeness deltas, (n_images, N) in ``degradations`` order.
+    """
+
+    method: str
+    scores: dict[str, np.ndarray]
+    per_image: dict[str, np.ndarray] = field(default_factory=dict)
+    delta: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.scores.values())))
+
+    @property
+    def degradations(self) -> list[str]:
+        return list(self.scores)
+
+    def score(self, degradation: str) -> np.ndarray:
+        """The score vector of one degradation."""
+        if degradation not in self.scores:
+            raise ConfigError(f"{self.method} has no '{degradation}' ranking: it ranked {self.degradations}")
+        return self.scores[degradation]
+
+    def ranking(self, degradation: str) -> np.ndarray:
+        """Filter indices, the most ``degradation``-specific first."""
+        return ranking_from_scores(self.score(degradation))
+
+    def top(self, degradation: str, percent: float) -> np.ndarray:
+        """The top-p% filter set of one ranking (k from :func:`~faig_helpers.filters.top_count`)."""
+        return top_set(self.score(degradation), percent)
+
+
+class Refiner:
+    """Iterate over the steps of ``quadrature`` (:func:`~faig_helpers.quadrature.refinements`). For the
+    adaptive rule, ``error()`` is called after every level (it may compare levels) and refinement stops
+    at the first level from the second on where it is ≤ ``tolerance``. ``nodes``: the nodes used."""
+
+    def __init__(self, quadrature: str, n_steps: int, error: Callable[[], float], tolerance: float) -> None:
+        self.steps, self.error, self.tolerance = refinements(quadrature, n_steps), error, tolerance
+        self.adaptive, self.nodes = quadrature == ADAPTIVE, 0
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
+        for level, (alphas, weights, keep) in enumerate(self.steps):
+            yield alphas, weights, keep
+            self.nodes += len(alphas)
+            if self.adaptive and self.error() <= self.tolerance and level >= 1:  # error() sees every level
+                return
+
+
+class Change:
+    """Relative L1 change ‖a_now − a_before‖₁ / ‖a_now‖₁ of per-filter results between two levels
+    (∞ at the first level): the trapezoid rule's own error estimate, filter by filter."""
+
+    def __init__(self) -> None:
+        self.before: list[np.ndarray] | None = None
+
+    def __call__(self, now: list[np.ndarray]) -> float:
+        before, self.before = self.before, now
+        if before is None:
+            return math.inf
+        return max(float(np.abs(a - b).sum() / max(np.abs(a).sum(), 1e-300)) for a, b in zip(now, before))
+
+
+def check_finite(t: torch.Tensor, what: str) -> None:
+    """Raise :class:`AttributionError` if ``t`` holds NaN or Inf."""
+    if not bool(torch.isfinite(t).all()):
+        raise AttributionError(f"non-finite {what}: check the checkpoints and images for NaN/Inf "
+                               f"(or too large values); no ranking was written")
+
+
+class Attribution(ABC):
+    """One filter-attribution method: ``Method(baseline, target, *, device=None, seed=0).attribute(data, ...)``.
+
+    Class attributes every method declares: ``name`` (registry key, results folder), ``label`` and
+    ``colour`` (tables, figures), ``inputs`` — what it reads from a dataset root: 'gt' (ground truth),
+    'degraded' (the LR inputs of each degradation), 'clean' (the clean LR inputs); empty: no images.
+    ``seed`` matters only for stochastic methods. Methods that use images compute them one image at a
+    time (:meth:`attribute_image`), run by an engine (:mod:`~faig_helpers.engines`); with ``cache_dir``
+    every image's result is saved as soon as it is done, so an interrupted run resumes, with any
+    engine, and ends with the identical scores.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str] = ""
+    colour: ClassVar[tuple[float, float, float] | str | None] = None
+    inputs: ClassVar[tuple[str, ...]] = ("gt", "degraded")
+
+    def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None,
+                 seed: int = 0) -> None:
+        self.path = ParameterPath(baseline, target, device=device, channels_last=True)
+        self.device, self.index, self.seed = self.path.device, self.path.index, seed
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @classmethod
+    def uses_images(cls) -> bool:
+        return bool(cls.inputs)
+
+    def settings(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> dict:
+        """What the scores depend on besides the models and images (to key saved results)."""
+        base = dict(method=self.name, degradations=list(degradations))
+        return dict(base, n_steps=n_steps, quadrature=quadrature) if self.uses_images() else base
+
+    def attribute_image(self, data: DatasetRoot, i: int, n_steps: int, quadrature: str,
+                        model: nn.Module | None = None) -> dict[str, np.ndarray]:
+        """Per-image arrays for image ``i`` (methods that use images); ``model``: a replica for threads."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def reduce(self, results: list[dict[str, np.ndarray]], degradations: list[str], info: dict) -> FilterScores:
+        """Per-image arrays (image order) → :class:`FilterScores`."""
+
+    def attribute(self, data: DatasetRoot | None = None, *, n_steps: int = DEFAULT_STEPS,
+                  quadrature: str = DEFAULT_QUADRATURE, progress: bool = True,
+                  cache_dir: str | os.PathLike | None = None, engine: Engine | None = None,
+                  degradations: Sequence[str] | None = None) -> FilterScores:
+        """Scores over ``data`` for each of its degradations (``degradations``: the set for methods that use
+        no images; default the paper's blur and noise). ``engine``: where the images run (default: a
+        :class:`~faig_helpers.engines.LocalEngine`, one image per core)."""
+        degs = degradation_set(data.degradations if data is not None and degradations is None else degradations)
+        info = dict(self.settings(n_steps, quadrature, degs), filters=len(self))
+        if not self.uses_images():
+            return self.reduce([], degs, info)
+        if data is None or not len(data):
+            raise AttributionError(f"{self.name} needs evaluation images")
+        if "clean" in self.inputs and not data.clean:
+            raise AttributionError(f"{self.name} needs the clean LR inputs: load the dataset with clean=True")
+        data = data.select(degs)
+        check(quadrature, n_steps)
+        info["images"] = list(data.names)
+        cache = Path(cache_dir) / self._cache_key(n_steps, quadrature, degs) if cache_dir is not None else None
+        results: dict[int, dict[str, np.ndarray]] = {}
+        paths: dict[int, Path] = {}
+        for i, name in enumerate(data.names):
+            if cache is not None:
+                paths[i] = cache / f"{Path(name).stem}-{tensor_digest(*data.image(i))}.npz"
+                if paths[i].exists():
+                    with np.load(paths[i]) as z:
+                        results[i] = dict(z)
+        todo = [i for i in range(len(data)) if i not in results]
+        bar = tqdm(total=len(data), initial=len(results), desc=f"{self.name} {quadrature}×{n_steps}",
+                   disable=not progress, leave=False)
+        engine = engine or LocalEngine()
+        try:
+            task = _ImageTask(self, data, n_steps, quadrature)
+            for i, res in engine.map(task, todo, self.path.model, self.device):
+                if i in paths:
+                    with atomic_path(paths[i]) as tmp, open(tmp, "wb") as f:
+                        np.savez(f, **res)
+                results[i] = res
+                bar.update(1)
+        finally:
+            bar.close()
+        return self.reduce([results[i] for i in range(len(data))], degs, info)
+
+    def _cache_key(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> str:
+        """Cache folder: method, rule, nodes, degradation set and a digest of θ and θ̄."""
+        digest = tensor_digest(*self.path.theta.values(), *self.path.theta_bar.values())
+        return f"{self.name}-{quadrature}-{n_steps}-{'_'.join(degradations)}-{digest}"
+
+
+@dataclass
+class _ImageTask:
+    """One image's attribution, as an engine runs it: ``task(i, model)`` (picklable for Ray)."""
+
+    method: Attribution
+    data: DatasetRoot
+    n_steps: int
+    quadrature: str
+
+    def __call__(self, i: int, model: nn.Module | None = None) -> dict[str, np.ndarray]:
+        return self.method.attribute_image(self.data, i, self.n_steps, self.quadrature, model)
+
+
+METHODS: dict[str, type[Attribution]] = {}
+
+
+def register(cls: type[Attribution]) -> type[Attribution]:
+    """Class decorator: add a method to :data:`METHODS` under its ``name``; a method that declares no
+    ``label`` is labelled by its name, one that declares no ``colour`` gets the next free colour of the
+    colour-blind palette."""
+    if not getattr(cls, "name", ""):
+        raise ConfigError(f"{cls.__name__} declares no 'name'")
+    cls.label = cls.__dict__.get("label") or cls.name
+    if cls.__dict__.get("colour") is None:
+        used = {tuple(m.colour) for m in METHODS.values() if m.colour is not None and not isinstance(m.colour, str)}
+        free = [c for c in sns.color_palette("colorblind") if tuple(c) not in used]
+        cls.colour = free[0] if free else sns.color_palette("husl", len(METHODS) + 1)[-1]
+    METHODS[cls.name] = cls
+    return cls
+
+
+def method_class(name: str) -> type[Attribution]:
+    """The registered method ``name``, or a :class:`ConfigError` listing the registered ones."""
+    if name not in METHODS:
+        raise ConfigError(f"unknown attribution method '{name}': expected one of {list(METHODS)}")
+    return METHODS[name]
+
+
+def resolve_methods(methods: Sequence[str] | None) -> list[str]:
+    """``methods`` checked against the registry; None: every registered method, in registration order."""
+    names = list(METHODS) if methods is None else list(methods)
+    for m in names:
+        method_class(m)
+    if not names:
+        raise ConfigError("methods is empty: name at least one of " + ", ".join(METHODS))
+    return names
+
+
+def attribute(method: str, baseline: nn.Module, target: nn.Module, data: DatasetRoot | None = None, *,
+              device: str | torch.device | None = None, seed: int = 0, **options) -> FilterScores:
+    """``METHODS[method](baseline, target, device=, seed=).attribute(data, **options)``."""
+    return method_class(method)(baseline, target, device=device, seed=seed).attribute(data, **options)
+

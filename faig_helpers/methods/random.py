@@ -1,0 +1,28 @@
+"""Random filters (the paper's comparison): one seeded permutation per degradation."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import seaborn as sns
+
+from .base import Attribution, FilterScores, register
+
+__all__ = ["RandomFilters"]
+
+
+@register
+class RandomFilters(Attribution):
+    """Random baseline: independent seeded permutations, one per degradation, drawn in the set's order."""
+
+    name, label, colour = "random", "random", sns.color_palette("colorblind")[7]
+    inputs = ()
+
+    def settings(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> dict:
+        return dict(method=self.name, degradations=list(degradations), seed=self.seed)
+
+    def reduce(self, results: list, degradations: list[str], info: dict) -> FilterScores:
+        rng = np.random.default_rng(self.seed)
+        n = len(self.index)
+        # scores whose descending order is a uniformly random permutation
+        return FilterScores(self.name, {d: rng.permutation(n).astype(np.float64) for d in degradations}, info=info)
