@@ -40,7 +40,7 @@ import torch
 from scipy.stats import rankdata
 
 from .archs import describe
-from .engines import LocalEngine
+from .engines import Engine, LocalEngine
 from .methods import FAIG
 from .degradations import DatasetRoot, add_noise, blur, downsample, quantize, seeded_generator
 from .filters import top_count
@@ -391,10 +391,10 @@ def pseudo_target(faig: FAIG, x: DegradedInput, kind: str = "target", model: tor
 
 
 def input_attributions(faig: FAIG, inputs: Sequence[DegradedInput], kind: str = "target", n_steps: int | None = None,
-                       quadrature: str | None = None, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                       quadrature: str | None = None, engine: Engine | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A_x = Σ_{3×3}|G_x ⊙ (θ̄ − θ)| of every input against its ŷ (:func:`pseudo_target`), with
     :meth:`FAIG.attribute_inputs`: (n_inputs, n_filters) and the relative completeness deltas
-    (n_inputs,). On CPU, ``workers`` inputs run at once, one core each (default: one per thread)."""
+    (n_inputs,), run by ``engine`` (default: a :class:`~faig_helpers.engines.LocalEngine`)."""
     from .methods import DEFAULT_QUADRATURE, DEFAULT_STEPS
 
     n_steps = DEFAULT_STEPS if n_steps is None else n_steps
@@ -411,7 +411,7 @@ def input_attributions(faig: FAIG, inputs: Sequence[DegradedInput], kind: str = 
         return faig.attribute_inputs([x.lr], pseudo_target(faig, x, kind, model), n_steps, quadrature, model,
                                      where=f"input '{x.name}'")
 
-    rows = dict(LocalEngine(workers).map(run, list(range(len(inputs))), faig.path.model, faig.device))
+    rows = dict((engine or LocalEngine()).map(run, list(range(len(inputs))), faig.path.model, faig.device))
     a = np.stack([rows[i]["A"][0] for i in range(len(inputs))]) if inputs else np.zeros((0, len(faig)))
     d = np.array([rows[i]["delta"][0] for i in range(len(inputs))])
     return a, d

@@ -5,7 +5,7 @@ import torch
 
 from faig_helpers.archs import MSRResNet, SRCNNStyle
 from faig_helpers.checkpoint import save_checkpoint
-from faig_helpers.degradations import DatasetRoot, degrade
+from faig_helpers.degradations import CLEAN, DatasetRoot, degradation
 
 
 def tiny_pair(tmp_path, arch: str = "srresnet", seed: int = 0):
@@ -23,18 +23,18 @@ def tiny_pair(tmp_path, arch: str = "srresnet", seed: int = 0):
     return b, t
 
 
-def tiny_data(n: int = 3, size: int = 16, seed: int = 0) -> DatasetRoot:
+def tiny_data(n: int = 3, size: int = 16, seed: int = 0, degradations=("blur", "noise")) -> DatasetRoot:
     g = torch.Generator().manual_seed(seed)
     gt = [torch.rand(1, 3, size, size, generator=g) for _ in range(n)]
     return DatasetRoot([f"img{i}.png" for i in range(n)], gt,
-                       [degrade(y, "blur") for y in gt], [degrade(y, "noise", generator=g) for y in gt],
-                       [degrade(y, "clean") for y in gt])
+                       {d: [degradation(d).apply(y, 2, g) for y in gt] for d in degradations},
+                       [CLEAN.apply(y, 2) for y in gt])
 
 
 def save_tiny_root(data: DatasetRoot, root) -> None:
-    from faig_helpers.degradations import FOLDERS
+    from faig_helpers.degradations import GT_FOLDER, CLEAN_FOLDER
     from faig_helpers.images import to_image, write_image
-    for kind in ("gt", "blur", "noise", "clean"):
-        for name, t in zip(data.names, getattr(data, kind)):
-            write_image(root / FOLDERS[kind] / name, to_image(t))
-
+    for folder, ts in [(GT_FOLDER, data.gt), (CLEAN_FOLDER, data.clean),
+                       *((degradation(d).folder, v) for d, v in data.inputs.items())]:
+        for name, t in zip(data.names, ts):
+            write_image(root / folder / name, to_image(t))

@@ -7,7 +7,8 @@ import pytest
 
 import faig_helpers
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(faig_helpers.__path__) if not m.name.startswith("_"))
+MODULES = sorted(m.name.removeprefix("faig_helpers.") for m in pkgutil.walk_packages(faig_helpers.__path__, "faig_helpers.")
+                 if not m.name.rsplit(".", 1)[-1].startswith("_"))
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -29,7 +30,21 @@ def test_importing_has_no_side_effects():
     import sys
 
     code = ("import os, matplotlib as mpl; before = dict(mpl.rcParams); m = os.umask(0o022); os.umask(m);"
-            "import faig_helpers.plots, faig_helpers.io_utils, faig_helpers.attribution;"
+            "import faig_helpers;"
             "after = os.umask(0o022); assert after == m, 'umask changed';"
             "assert dict(mpl.rcParams) == before, 'matplotlib style changed on import'")
     subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "MPLBACKEND": "Agg"})
+
+
+def test_public_api_is_the_whole_surface_notebooks_use():
+    import re
+    from pathlib import Path
+
+    assert set(faig_helpers.__all__) <= set(dir(faig_helpers)) and len(set(faig_helpers.__all__)) == len(faig_helpers.__all__)
+    root = Path(__file__).resolve().parent.parent
+    for nb in sorted((root / "notebooks").glob("*.py")):
+        text = nb.read_text()
+        assert not re.search(r"^\s*(from faig_helpers\.\w+ import|import faig_helpers\.)", text, re.M), \
+            f"{nb.name} imports a faig_helpers submodule: use the public API (import faig_helpers as fl)"
+        used = set(re.findall(r"\bfl\.(\w+)", text))
+        assert used <= set(faig_helpers.__all__), f"{nb.name} uses {sorted(used - set(faig_helpers.__all__))}"

@@ -6,7 +6,7 @@ import pytest
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.degradations import build_dataset_root
 from faig_helpers.embedded import DATASET_ROOT, EVAL_HR_DIR, PAIRS, TRAIN_DIR, pair_paths
-from faig_helpers.evaluation import psnr_table
+from faig_helpers.evaluation import quality_table
 from faig_helpers.images import list_images, read_image
 
 
@@ -44,7 +44,7 @@ def test_committed_dataset_root_is_reproducible(tmp_path):
 @pytest.mark.parametrize("net", list(PAIRS))
 def test_shipped_pairs_meet_psnr_floors(net, embedded_data):
     baseline, target = load_pair(*pair_paths(net))
-    t = psnr_table({"baseline": baseline, "target": target}, embedded_data)
+    t = quality_table({"baseline": baseline, "target": target}, embedded_data)
     gain = t.loc["target"] - t.loc["baseline"]
     assert gain["blurry"] >= 1.5, t
     assert gain["noisy"] >= 3.0, t

@@ -3,13 +3,13 @@ import pytest
 import torch
 
 from faig_helpers.archs import build_from_state_dict
-from faig_helpers.attribution import AbsoluteFilterChange, RandomFilters
+from faig_helpers.methods import AbsoluteFilterChange, RandomFilters
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.distribution import depth_test, layer_shares, positions
 from faig_helpers.filters import FilterIndex
-from faig_helpers.modulation import ModulationPanel, lambda_sweep
 from faig_helpers.filters import top_count
-from faig_helpers.substitution import substituted_state_dict
+from faig_helpers.modulation import lambda_sweep, modulated_state_dict
+from faig_helpers.panel import ModulationPanel
 
 from helpers import tiny_data, tiny_pair
 
@@ -18,7 +18,7 @@ from helpers import tiny_data, tiny_pair
 def panel(tmp_path):
     baseline, target = load_pair(*tiny_pair(tmp_path))
     s = AbsoluteFilterChange(baseline, target).attribute()
-    s.noise = RandomFilters(baseline, target).attribute().noise
+    s.scores["noise"] = RandomFilters(baseline, target).attribute().score("noise")
     p = ModulationPanel(baseline, target, s, tiny_data(2, size=32), crop=12)
     p.models = (baseline, target)
     return p
@@ -27,7 +27,7 @@ def panel(tmp_path):
 def test_panel_callback_endpoints_against_independent_models(panel):
     baseline, target = panel.models
     data = panel.data
-    x = data.blur[1][..., 2:14, 2:14]  # the 12-pixel centre crop of a 16-pixel LR image
+    x = data.inputs["blur"][1][..., 2:14, 2:14]  # the 12-pixel centre crop of a 16-pixel LR image
     assert torch.equal(panel.input("blur", 1), x)
     r1 = panel.update(1.0, "blur", 10, 1)
     with torch.no_grad():
@@ -35,8 +35,8 @@ def test_panel_callback_endpoints_against_independent_models(panel):
     assert torch.equal(r1["output_tensor"], want_t)
     assert r1["difference"] < 1e-9 and r1["psnr"] == pytest.approx(r1["psnr_target"]) and r1["colour_shift"] == 0
     k = top_count(len(panel.mod.index), 10)
-    idx = np.argsort(-panel.scores.noise, kind="stable")[:k]
-    sub = build_from_state_dict(substituted_state_dict(baseline.state_dict(), target.state_dict(), idx))
+    idx = np.argsort(-panel.scores.score("noise"), kind="stable")[:k]
+    sub = build_from_state_dict(modulated_state_dict(baseline.state_dict(), target.state_dict(), idx))
     r0 = panel.update(0.0, "noise", 10, 0)
     with torch.no_grad():
         assert torch.allclose(r0["output_tensor"], sub(panel.input("noise", 0)), atol=1e-6)
@@ -61,7 +61,8 @@ def test_widget_updates_in_place(panel):
 
 
 def test_lambda_sweep_is_exact_at_one(panel):
-    df, grids = lambda_sweep(panel, [0.0, 1.0, 1.5], proportion=10)
+    df, grids = lambda_sweep(panel.mod, panel.scores, panel.data, [0.0, 1.0, 1.5], proportion=10,
+                             example=lambda d: panel.input(d, 0))
     assert len(df) == 2 * 3 * 2 and len(grids["blur"]) == 3
     at_one = df[df.lam == 1.0]
     assert (at_one.output_difference < 1e-9).all()

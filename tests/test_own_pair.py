@@ -82,4 +82,4 @@ def test_every_notebook_runs_on_a_full_size_pair(own, name, monkeypatch):
         assert not missing, f"{nb.name} on {name} did not write {missing}"
     for method in ("faig", "ig", "abs_filter_change", "random"):
         s = load_scores(ranking_dir(results, name, "own", method), method, n_filters)
-        assert len(s) == n_filters and np.isfinite(s.blur).all()
+        assert len(s) == n_filters and np.isfinite(s.score("blur")).all()

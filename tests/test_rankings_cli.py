@@ -2,10 +2,12 @@ import numpy as np
 import pytest
 
 from faig_helpers.__main__ import main
-from faig_helpers.attribution import METHODS, FilterScores, attribute
+from faig_helpers.methods import METHODS, FilterScores, attribute
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.degradations import load_dataset
-from faig_helpers.rankings import RankingError, load_ranking, load_scores, rank_all, ranking_dir, save_rankings
+from faig_helpers.errors import RankingError
+from faig_helpers.layout import Layout
+from faig_helpers.rankings import load_ranking, load_scores, rank_all, save_rankings
 
 from helpers import save_tiny_root, tiny_data, tiny_pair
 
@@ -42,7 +44,7 @@ def test_cli_reproduces_the_api_ranking(tmp_path, method):
     b, t = tiny_pair(tmp_path)
     save_tiny_root(tiny_data(2), tmp_path / "root")
     on_disk = load_dataset(tmp_path / "root")
-    out = ranking_dir(tmp_path / "results", "srresnet", "tiny", method)
+    out = Layout(tmp_path / "results").rankings("srresnet", "tiny", method)
     main(["rank", "--method", method, "--baseline", str(b), "--target", str(t), "--dataset-root",
           str(tmp_path / "root"), "--steps", "6", "--quadrature", "riemann_left", "--seed", "3", "--out", str(out)])
     api = attribute(method, *load_pair(b, t), on_disk, seed=3, n_steps=6, quadrature="riemann_left", progress=False)
@@ -87,7 +89,7 @@ def test_rank_all_reuses_and_invalidates(tmp_path):
     again = rank_all(baseline, target, data, **kw)
     for m in METHODS:  # loaded, with the identical scores and per-image scores
         assert again[m].info["source"] == "saved scores"
-        np.testing.assert_array_equal(again[m].blur, first[m].blur)
+        np.testing.assert_array_equal(again[m].score("blur"), first[m].score("blur"))
     np.testing.assert_allclose(again["faig"].per_image["blur"], first["faig"].per_image["blur"], rtol=1e-6)
     # other settings, other images or other models: recomputed
     other = rank_all(baseline, target, data, **{**kw, "n_steps": 4}, methods=["faig", "random"])
@@ -96,9 +98,14 @@ def test_rank_all_reuses_and_invalidates(tmp_path):
     assert rank_all(baseline, target, data2, **kw, methods=["ig"])["ig"].info.get("source") is None
     assert rank_all(target, baseline, data, **kw, methods=["abs_filter_change"])["abs_filter_change"].info.get("source") is None
     # an incomplete folder (no meta.json after an interrupted save) is recomputed
-    (ranking_dir(tmp_path / "res", "n", "d", "random") / "meta.json").unlink()
-    (ranking_dir(tmp_path / "res", "n", "d", "random") / "noise_index.txt").unlink()
-    with pytest.raises(RankingError):
+    (Layout(tmp_path / "res").rankings("n", "d", "random") / "meta.json").unlink()
+    (Layout(tmp_path / "res").rankings("n", "d", "random") / "noise_index.txt").unlink()
+    assert rank_all(baseline, target, data, **kw, methods=["random"])["random"].info.get("source") is None
+    # a corrupt folder of index files without meta.json (taken as published) is a clear error
+    folder = Layout(tmp_path / "res").rankings("n", "d", "random")
+    (folder / "meta.json").unlink()
+    (folder / "noise_index.txt").write_text("3\n3\n")
+    with pytest.raises(RankingError, match="noise_index.txt: expected a permutation"):
         rank_all(baseline, target, data, **kw, methods=["random"])
 
 
@@ -117,7 +124,7 @@ def test_rank_all_loads_the_original_published_layout(tmp_path, capsys):
 
 
 def test_save_rankings_round_trip(tmp_path):
-    s = FilterScores("x", np.array([0.1, 0.5, 0.3]), np.array([0.3, 0.2, 0.1]))
+    s = FilterScores("x", {"blur": np.array([0.1, 0.5, 0.3]), "noise": np.array([0.3, 0.2, 0.1])})
     save_rankings(tmp_path, s)
     assert (tmp_path / "blur_index.txt").read_text() == "1\n2\n0\n"
     assert list(load_rankings(tmp_path)["noise"]) == [0, 1, 2]

@@ -4,12 +4,12 @@ import torch
 
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.filters import FilterIndex
-from faig_helpers.attribution import FilterScores
+from faig_helpers.methods import FilterScores
 from faig_helpers.comparison import compare
 from faig_helpers.filters import top_count
 from faig_helpers.metrics import colour_shift, gradient_map, output_difference, psnr
 from faig_helpers.parameter_path import ParameterPath
-from faig_helpers.substitution import FilterModulator, substituted_state_dict
+from faig_helpers.modulation import FilterModulator, modulated_state_dict
 
 from helpers import tiny_data, tiny_pair
 
@@ -19,12 +19,12 @@ def models(tmp_path):
     return load_pair(*tiny_pair(tmp_path))
 
 
-def test_substituted_state_dict_copies_only_selected_filters(models):
+def test_modulated_state_dict_at_zero_copies_only_selected_filters(models):
     baseline, target = models
     sb, st = baseline.state_dict(), target.state_dict()
     fi = FilterIndex.from_state_dict(st)
     idx = np.array([0, 7, len(fi) - 1])
-    sd = substituted_state_dict(sb, st, idx)
+    sd = modulated_state_dict(sb, st, idx)
     flat_new, flat_b, flat_t = fi.flatten(sd), fi.flatten(sb), fi.flatten(st)
     sel = np.zeros(len(fi), bool); sel[idx] = True
     assert torch.equal(flat_new[sel], flat_b[sel]) and torch.equal(flat_new[~sel], flat_t[~sel])
@@ -42,18 +42,19 @@ def test_modulator_lambda_endpoints_and_reset(models):
     with torch.no_grad():
         want_t = target(x)
         sub = type(target)(**{"num_feat": 8, "num_block": 1, "upscale": 2}).eval()
-        sub.load_state_dict(substituted_state_dict(baseline.state_dict(), target.state_dict(), idx))
+        sub.load_state_dict(modulated_state_dict(baseline.state_dict(), target.state_dict(), idx))
         want_0 = sub(x)
-        sub.load_state_dict(substituted_state_dict(baseline.state_dict(), target.state_dict(), idx, 1.5))
+        sub.load_state_dict(modulated_state_dict(baseline.state_dict(), target.state_dict(), idx, 1.5))
         want_15 = sub(x)
-    assert torch.equal(mod.set(idx, 1.0)(x), want_t)
-    assert torch.allclose(mod.set(idx, 0.0)(x), want_0, atol=1e-6)
-    assert torch.allclose(mod.set(idx, 1.5)(x), want_15, atol=1e-6)
+    assert torch.equal(mod.modulate(idx, 1.0)(x), want_t)
+    assert torch.allclose(mod.substitute(idx)(x), want_0, atol=1e-6)
+    assert torch.allclose(mod.modulate(idx, 1.5)(x), want_15, atol=1e-6)
     assert torch.equal(mod.reset()(x), want_t)
 
 
 def test_top_count_as_the_original():
     assert top_count(151_936, 1) == 1519 and top_count(156_224, 10) == 15622 and top_count(50, 0) == 0
+    assert top_count(50, 1) == 1 and top_count(0, 5) == 0  # any p > 0 selects at least one filter
     with pytest.raises(ValueError, match="percent must be in"):
         top_count(10, 101)
 
@@ -75,7 +76,7 @@ def test_compare_endpoints(models):
     data = tiny_data(2)
     n = len(FilterIndex.from_state_dict(target.state_dict()))
     rng = np.random.default_rng(0)
-    scores = FilterScores("x", rng.random(n), rng.random(n))
+    scores = FilterScores("x", {"blur": rng.random(n), "noise": rng.random(n)})
     t = compare(baseline, target, {"x": scores}, data, (0, 100), progress=False)
     zero, full = t[t.proportion == 0], t[t.proportion == 100]
     assert (zero.output_difference == 0).all() and (zero.colour_shift == 0).all() and (zero.filters == 0).all()
@@ -84,8 +85,8 @@ def test_compare_endpoints(models):
     from faig_helpers.archs import build_from_state_dict
     mixed = build_from_state_dict(sd)
     with torch.no_grad():
-        want = np.mean([output_difference(mixed(x), target(x))[0] for x in data.blur])
-        shift = np.mean([colour_shift(mixed(x), target(x))[0] for x in data.blur])
+        want = np.mean([output_difference(mixed(x), target(x))[0] for x in data.inputs["blur"]])
+        shift = np.mean([colour_shift(mixed(x), target(x))[0] for x in data.inputs["blur"]])
     row = full[(full.masked == "blur") & (full.input == "blurry")].iloc[0]
     assert row.filters == n and row.output_difference == pytest.approx(want, rel=1e-4) and want > 0
     assert row.colour_shift == pytest.approx(shift, abs=1e-6)
