@@ -37,33 +37,40 @@ def layer_shares(fi: FilterIndex, sets: dict[str, np.ndarray]) -> pd.DataFrame:
 
 @dataclass
 class DepthTest:
-    """Mean normalised depth of the blur and noise sets, and permutation p-values."""
+    """Mean normalised depth of each filter set, its spread, and permutation p-values."""
 
-    blur_depth: float
-    noise_depth: float
+    depth: dict[str, float]  # mean normalised depth of each set
+    spread: dict[str, float]  # its standard deviation (how evenly a set spreads over the network)
     random_depth: float  # expectation for a uniformly random set of filters
-    p_blur_deeper_than_random: float  # one-sided, random sets of the same size
-    p_blur_deeper_than_noise: float  # one-sided, labels shuffled between the two sets
-    blur_spread: float  # std of depth (how evenly a set spreads over the network)
-    noise_spread: float
+    p_deeper_than_random: dict[str, float]  # one-sided, random sets of the same size
+    p_deeper: dict[tuple[str, str], float]  # (a, b): one-sided, labels shuffled between the two sets
     n_permutations: int
 
+    def table(self) -> pd.DataFrame:
+        """One row per set: depth, spread, p (deeper than random)."""
+        return pd.DataFrame({"mean depth": self.depth, "depth s.d.": self.spread,
+                             "p (deeper than random)": self.p_deeper_than_random}).rename_axis("set")
 
-def depth_test(fi: FilterIndex, blur: np.ndarray, noise: np.ndarray, n_permutations: int = 10_000,
-               seed: int = 0) -> DepthTest:
-    """Test 'deblurring filters sit more in the back of the network' against random sets."""
+
+def depth_test(fi: FilterIndex, sets: dict[str, np.ndarray], n_permutations: int = 10_000, seed: int = 0) -> DepthTest:
+    """Test "set a sits deeper in the network than set b" (and than random sets) by permutation:
+    p = (1 + #{permutations at least as deep}) / (1 + n_permutations)."""
     rng = np.random.default_rng(seed)
     depth_all = positions(fi, np.arange(len(fi))).depth.to_numpy()
-    db, dn = depth_all[np.asarray(blur)], depth_all[np.asarray(noise)]
-    k = len(db)
-    rand = np.array([depth_all[rng.choice(len(fi), k, replace=False)].mean() for _ in range(n_permutations)])
-    pooled = np.concatenate([db, dn])
-    diffs = np.empty(n_permutations)
-    for j in range(n_permutations):
-        perm = rng.permutation(len(pooled))
-        diffs[j] = pooled[perm[:k]].mean() - pooled[perm[k:]].mean()
-    obs = db.mean() - dn.mean()
-    return DepthTest(float(db.mean()), float(dn.mean()), float(depth_all.mean()),
-                     float((1 + (rand >= db.mean()).sum()) / (1 + n_permutations)),
-                     float((1 + (diffs >= obs).sum()) / (1 + n_permutations)),
-                     float(db.std()), float(dn.std()), n_permutations)
+    d = {name: depth_all[np.asarray(idx)] for name, idx in sets.items()}
+    p_rand = {}
+    for name, v in d.items():
+        rand = np.array([depth_all[rng.choice(len(fi), len(v), replace=False)].mean() for _ in range(n_permutations)])
+        p_rand[name] = float((1 + (rand >= v.mean()).sum()) / (1 + n_permutations))
+    p_pair = {}
+    names = list(d)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:  # one set of label shuffles serves both directions: mean_b − mean_a = −diff
+            pooled, k = np.concatenate([d[a], d[b]]), len(d[a])
+            shuffled = rng.permuted(np.broadcast_to(pooled, (n_permutations, len(pooled))), axis=1)
+            diffs = shuffled[:, :k].mean(1) - shuffled[:, k:].mean(1)
+            obs = d[a].mean() - d[b].mean()
+            p_pair[a, b] = float((1 + (diffs >= obs).sum()) / (1 + n_permutations))
+            p_pair[b, a] = float((1 + (diffs <= obs).sum()) / (1 + n_permutations))
+    return DepthTest({n: float(v.mean()) for n, v in d.items()}, {n: float(v.std()) for n, v in d.items()},
+                     float(depth_all.mean()), p_rand, p_pair, n_permutations)

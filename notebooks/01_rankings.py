@@ -15,20 +15,19 @@
 
 # %% tags=["parameters"]
 # Parameters (papermill: `papermill 01_rankings.ipynb out.ipynb -p dataset_root /my/Set14 ...`)
-pairs = {  # network name -> (baseline θ̄ checkpoint, target θ checkpoint), BasicSR format
-    "srresnet": ("../data/models/srresnet_x2_baseline.pth", "../data/models/srresnet_x2_target.pth"),
-    "srcnn_style": ("../data/models/srcnn_style_x2_baseline.pth", "../data/models/srcnn_style_x2_target.pth"),
-}
-net = None  # network for the reference check and the convergence study (None: the first of `pairs`)
-dataset_root = "../data/datasets/embedded"  # GTmod12/, Blur2_LRbicx2/, LRbicx2_noise0.1/, Linear_LRbicx2/
-dataset_name = "embedded"
-results_dir = "../results"
-figures_dir = "../figures"
-methods = ["faig", "ig", "abs_filter_change", "random"]
-n_steps = None  # quadrature nodes for FAIG and IG; for "adaptive" the most it may use (None: the library default; the original: 100)
+pairs = None  # name -> (baseline θ̄, target θ): checkpoints, BasicSR experiment folders; None: the embedded default
+net = None  # the pair single-pair views show (None: the first of `pairs`)
+dataset_root = None  # evaluation root of pairs that name none (None: the embedded default's)
+dataset_name = None  # None: the root's folder name
+degradations = None  # the set ranked (None: the root's own set; the original layout: blur and noise)
+results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
+figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
+device = None  # None: CUDA when available, else the CPU
+methods = None  # None: every registered method
+n_steps = None  # quadrature nodes (None: the library default; for "adaptive" the most it may use; the original: 100)
 quadrature = None  # quadrature rule (None: the library default, "adaptive"; the original: "riemann_left")
-device = None  # e.g. "cuda"
 top_percent = 1.0  # size of the "discovered" filter set
+gain_floors = {"blur": 1.5, "noise": 3.0, "jpeg": 0.8}  # dB a target should gain on each input (others: > 0)
 reuse_saved = False  # reuse rankings saved in results_dir for the same checkpoints, images and settings
 check_crop = 32  # LR centre crop (pixels) for the checks that evaluate the network many times
 reference_steps = 100  # left-Riemann steps of the faithful original loop in the reference check
@@ -38,11 +37,11 @@ convergence_reference = 128  # midpoint-rule nodes of the reference integral (be
 bootstrap_samples = 500
 
 # %% [markdown]
-# # 01 — Ranking filters for blur and for noise
+# # 01 — Ranking filters for each degradation
 #
-# A one-branch blind SR network removes blur **and** noise with one set of weights. The
-# **baseline** θ̄ was trained on clean downsampling only; the **target** θ is θ̄ fine-tuned on
-# blurry and noisy inputs. Which of its filters learned *deblurring*, which *denoising*?
+# A one-branch blind SR network removes blur **and** noise (and JPEG, …) with one set of weights.
+# The **baseline** θ̄ was trained on clean downsampling only; the **target** θ is θ̄ fine-tuned on
+# degraded inputs. Which of its filters learned *deblurring*, which *denoising*?
 #
 # **FAIG** (Filter Attribution based on Integral Gradient) integrates the gradient of the
 # restoration loss along the straight path in *parameter* space from θ to θ̄:
@@ -50,18 +49,19 @@ bootstrap_samples = 500
 # $$\theta(\alpha) = \alpha\,\bar\theta + (1-\alpha)\,\theta, \qquad
 #   L(\theta, x) = \sum \big(f_\theta(x) - y\big)^2,$$
 #
-# $$G_d = \int_0^1 \nabla_\theta L\big(\theta(\alpha), x_d\big)\, d\alpha
-#   \approx \sum_k w_k\, \nabla_\theta L\big(\theta(\alpha_k), x_d\big),$$
+# $$G_D = \int_0^1 \nabla_\theta L\big(\theta(\alpha), x_D\big)\, d\alpha
+#   \approx \sum_k w_k\, \nabla_\theta L\big(\theta(\alpha_k), x_D\big),$$
 #
-# $$A_d(\text{filter}) = \sum_{3\times 3} \big| G_d \odot (\bar\theta - \theta) \big|
+# $$A_D(\text{filter}) = \sum_{\text{kernel}} \big| G_D \odot (\bar\theta - \theta) \big|
 #   \quad\text{(per image)}, \qquad
-#   \text{blur score} = \operatorname{mean}_{\text{images}}\big(A_\text{blur} - A_\text{noise}\big) = -\,\text{noise score}.$$
+#   \text{score}_D = \operatorname{mean}_{\text{images}}\Big(A_D - \operatorname{mean}_{D' \ne D} A_{D'}\Big).$$
 #
-# A filter scores high for blur when moving it from θ̄ to θ changes the loss on *blurry* inputs much
-# more than on *noisy* ones. Both rankings come from **one** computation (the original code ran it
-# twice). We compare with three baselines of the paper: **IG** (integrated gradients along the
-# *input* path from the clean to the degraded image, target model only), **|Δθ|** (relative filter
-# change Σ|θ−θ̄| / Σ|θ̄|, the same order for both degradations) and **random**.
+# For blur and noise this is the paper's Eq. 7 (blur score = −noise score). A filter scores high for
+# D when moving it from θ̄ to θ changes the loss on D's inputs much more than on the others'. All
+# rankings come from **one** computation (the original code ran it once per degradation). We compare
+# with three baselines of the paper: **IG** (integrated gradients along the *input* path from the
+# clean to the degraded image, target model only), **|Δθ|** (relative filter change Σ|θ−θ̄| / Σ|θ̄|,
+# the same order for every degradation) and **random**.
 #
 # What this notebook finds about the models is printed as **claims tables** (✓/✗ with the measured
 # values); only properties that hold for any pair are asserted.
@@ -72,157 +72,126 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 
-from faig_helpers import plots
-from faig_helpers.attribution import ADAPTIVE_DELTA, DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, top_jaccard, top_sets_agree
-from faig_helpers.checkpoint import load_pair
-from faig_helpers.claims import Claims
-from faig_helpers.confidence import agreement_by_images, bootstrap_jaccard, summarise
-from faig_helpers.convergence import convergence_table
-from faig_helpers.degradations import load_dataset
-from faig_helpers.evaluation import psnr_table
-from faig_helpers.filters import FilterIndex, top_count
-from faig_helpers.io_utils import output_dirs
-from faig_helpers.rankings import rank_all
-from faig_helpers.reference import original_faig_scores
+import faig_helpers as fl
 
-plots.use_style()
-results_dir, figures_dir = output_dirs(results_dir, figures_dir)
-n_steps = DEFAULT_STEPS if n_steps is None else n_steps
-quadrature = DEFAULT_QUADRATURE if quadrature is None else quadrature
-net = next(iter(pairs)) if net is None else net
-data = load_dataset(dataset_root)
-models = {name: load_pair(*paths) for name, paths in pairs.items()}
-index = {name: FilterIndex.from_state_dict(t.state_dict()) for name, (_, t) in models.items()}
-print(f"{len(data)} evaluation images (×{data.scale}):", ", ".join(data.names))
-print(f"FAIG and IG quadrature: {quadrature}, "
-      + (f"refined until the completeness delta is ≤ {ADAPTIVE_DELTA} (at most {n_steps} nodes)"
-         if quadrature == "adaptive" else f"{n_steps} nodes"))
+fl.plots.use_style()
+lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods,
+               n_steps, quadrature, rank=False)
+for p in lab.pairs.values():
+    print(f"{p.name}: {len(p.index)} filters, ×{p.scale}, {len(p.data)} evaluation images of {p.dataset_name} "
+          f"({', '.join(p.degradations)})")
+print(f"FAIG and IG quadrature: {lab.quadrature}, " + (
+    f"refined until the completeness delta is ≤ {fl.ADAPTIVE_DELTA} (at most {lab.n_steps} nodes)"
+    if lab.quadrature == "adaptive" else f"{lab.n_steps} nodes") + f"; device {lab.device}")
 
 # %% [markdown]
 # First: do the pairs really differ in function? Mean PSNR (dB) of both models on the held-out images.
 
 # %%
-psnr = pd.concat({name: psnr_table({"baseline θ̄": b, "target θ": t}, data) for name, (b, t) in models.items()})
+tables = {p.name: fl.quality_table({"baseline θ̄": p.baseline, "target θ": p.target}, p.data, device=lab.device)
+          for p in lab.pairs.values()}
+print("; ".join(f"{n}: {t.attrs['metric']}" for n, t in tables.items()))
+psnr = pd.concat(tables)
 psnr.round(2)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-claims = Claims()
-for name in models:
-    gain = psnr.loc[(name, "target θ")] - psnr.loc[(name, "baseline θ̄")]
-    for inp, floor in (("blurry", 1.5), ("noisy", 3.0)):
-        claims.add(f"target restores {inp} inputs better (gain ≥ +{floor} dB)", gain[inp] >= floor,
-                   f"{gain[inp]:+.2f} dB", f"little {inp[:-1]}-specific function to attribute: expect weaker "
-                   "separation in notebook 02", subject=name)
-    claims.add("target keeps clean quality (≥ −0.3 dB)", gain["clean"] >= -0.3, f"{gain['clean']:+.2f} dB",
-               "the fine-tune also changed the clean mapping, and FAIG attributes that change too", subject=name)
+claims = fl.Claims()
+for p in lab.pairs.values():
+    gain = psnr.loc[(p.name, "target θ")] - psnr.loc[(p.name, "baseline θ̄")]
+    for d in p.degradations:
+        inp, floor = fl.degradation(d).input, gain_floors.get(d)
+        claims.add(f"target restores {inp} inputs better (gain {f'≥ +{floor:g}' if floor else '> 0'} dB)",
+                   gain[inp] >= floor if floor else gain[inp] > 0, f"{gain[inp]:+.2f} dB",
+                   f"little {d}-specific function to attribute: expect weaker separation in notebook 02", subject=p.name)
+    if "clean" in gain:
+        claims.add("target keeps clean quality (≥ −0.3 dB)", gain["clean"] >= -0.3, f"{gain['clean']:+.2f} dB",
+                   "the fine-tune also changed the clean mapping, and FAIG attributes that change too", subject=p.name)
 claims.show()
 
 # %% [markdown]
-# ## Rank every filter with the four methods
+# ## Rank every filter with every method
 # One call per network ranks with all methods and saves the rankings in the original layout,
-# `results/neuron-search/{net}/{dataset}/{method}/{blur,noise}_index.txt` (most important first), with
-# the raw and per-image scores beside them.
+# `results/neuron-search/{net}/{dataset}/{method}/{D}_index.txt` (most important first), with the raw
+# and per-image scores beside them.
 
 # %%
-ranked, seconds = {}, {}
-for name, (baseline, target) in models.items():
-    t0 = time.perf_counter()
-    ranked[name] = rank_all(baseline, target, data, results=results_dir, net=name, dataset=dataset_name,
-                            methods=methods, n_steps=n_steps, quadrature=quadrature, device=device,
-                            reuse=reuse_saved)
-    seconds[name] = time.perf_counter() - t0
-n_filters = {name: len(fi) for name, fi in index.items()}
-k = {name: top_count(n, top_percent) for name, n in n_filters.items()}
-nodes = {name: np.mean(r["faig"].info["nodes"]) if "faig" in r and r["faig"].info.get("nodes") else np.nan
-         for name, r in ranked.items()}
-pd.DataFrame({"filters": n_filters, f"top {top_percent:g}%": k, "FAIG nodes per image (mean)": nodes,
-              "ranking time (s)": {n: round(s, 1) for n, s in seconds.items()}})
-
-# %% [markdown]
-# Invariants, true for any pair: every ranking is a permutation of all filters, FAIG's blur score is
-# exactly the negative of its noise score (one computation, two rankings), and its completeness
-# delta — the signed attributions must sum to L(θ̄, x) − L(θ, x) — is finite.
-
-# %%
-for name, r in ranked.items():
-    for method, s in r.items():
-        for deg in ("blur", "noise"):
-            assert np.array_equal(np.sort(s.ranking(deg)), np.arange(n_filters[name])), (name, method, deg)
-    if "faig" in r:
-        assert np.array_equal(r["faig"].blur, -r["faig"].noise)
-        if r["faig"].delta is not None:
-            assert np.isfinite(r["faig"].delta).all()
-            print(f"{name}: FAIG completeness delta (relative, per image × input): "
-                  f"max |δ| = {np.abs(r['faig'].delta).max():.1e}")
-print("all rankings are permutations of all filters")
+ranked = lab.rank(reuse=reuse_saved)
+k = {n: fl.top_count(len(p.index), top_percent) for n, p in lab.pairs.items()}
+overview = pd.DataFrame({n: {"filters": len(p.index), f"top {top_percent:g}%": k[n],
+                             "FAIG nodes per image (mean)": np.mean(ranked[n]["faig"].info.get("nodes") or [np.nan])
+                             if "faig" in ranked[n] else np.nan,
+                             "ranking time (s)": round(p.info["ranking_seconds"], 1)} for n, p in lab.pairs.items()}).T
+for n, r in ranked.items():
+    if "faig" in r and r["faig"].delta is not None:
+        print(f"{n}: FAIG completeness delta (relative, per image × input): max |δ| = {np.abs(r['faig'].delta).max():.1e}")
+overview
 
 # %% [markdown]
 # ## Faithful to the original algorithm
-# The original FAIG loop rebuilds the network at every step and runs the whole computation twice.
-# A faithful re-implementation of it (`faig_helpers.reference`) and our FAIG with the original
-# quadrature (left Riemann sum, α = k/N) must give the same ranking. Checked here with the original
-# 100 steps on a centre crop of one image (to keep the notebook fast); the test suite checks more
-# images and both families, and `benchmarks/bench_faig.py` all images at full size.
+# The original FAIG loop rebuilds the network at every step and runs the whole computation once per
+# degradation. A faithful re-implementation of it (`fl.original_faig_scores`) and our FAIG with the
+# original quadrature (left Riemann sum, α = k/N) must give the same ranking. Checked here with the
+# original 100 steps on a centre crop of one image (to keep the notebook fast), on the first two
+# degradations of the set (the original algorithm is pairwise); the test suite checks more images, all
+# families and the N-way score, and `benchmarks/bench_faig.py` all images at full size.
 
 # %%
-one = data.subset(1, crop=check_crop)
-b_path, t_path = pairs[net]
+p = lab.pair
+d0, d1 = p.degradations[:2]
+one = p.data.subset(1, size=check_crop).select([d0, d1])
 t0 = time.perf_counter()
-orig_blur, orig_noise = original_faig_scores(b_path, t_path, one, reference_steps)
+orig = dict(zip((d0, d1), fl.original_faig_scores(p.baseline, p.target, one, reference_steps)))
 t_orig = time.perf_counter() - t0
 t0 = time.perf_counter()
-a = FAIG(*models[net], device=device).attribute_inputs([one.blur[0], one.noise[0]], one.gt[0], reference_steps,
-                                                       "riemann_left")
+a = fl.FAIG(*p.models, device=lab.device).attribute_inputs([one.inputs[d0][0], one.inputs[d1][0]], one.gt[0],
+                                                          reference_steps, "riemann_left")["A"]
 t_ours = time.perf_counter() - t0
-ours = {"blur": a["A_blur"] - a["A_noise"], "noise": a["A_noise"] - a["A_blur"]}
-# float32 rounding is relative to the attributions A_blur, A_noise whose difference the score is
-scale = (a["A_blur"] + a["A_noise"]).max()
-rel_err = np.abs(ours["blur"] - orig_blur).max() / scale
-same_top = all(top_sets_agree(ours[d], orig, top_percent, rtol=1e-3 * scale / np.abs(orig).max())
-               for d, orig in (("blur", orig_blur), ("noise", orig_noise)))
-print(f"{net}: original loop {t_orig:.1f} s, ours {t_ours:.1f} s ({t_orig / t_ours:.1f}x); "
+ours = {d0: a[0] - a[1], d1: a[1] - a[0]}
+scale = a.sum(0).max()  # float32 rounding is relative to the attributions whose difference the score is
+rel_err = max(np.abs(ours[d] - orig[d]).max() for d in ours) / scale
+same_top = all(fl.top_sets_agree(ours[d], orig[d], top_percent, rtol=1e-3 * scale / np.abs(orig[d]).max())
+               for d in ours)
+print(f"{p.name}: original loop {t_orig:.1f} s, ours {t_ours:.1f} s ({t_orig / t_ours:.1f}x); "
       f"max score error {rel_err:.1e} of the largest attribution")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"same top-{top_percent:g}% blur and noise sets as the original loop (up to float near-ties):", same_top)
+print(f"same top-{top_percent:g}% sets as the original loop (up to float near-ties):", same_top)
 
 # %%
-assert same_top and rel_err < 1e-3
+assert same_top and rel_err < 1e-3  # a user's pair breaks this only if the lab evaluates their network wrongly
 
 # %% [markdown]
 # ## Is the integral converged?
-# Every rule and node count against a fine composite reference (midpoint rule, many nodes), on
-# centre crops of a few images: the **completeness delta** |Σ G⊙Δθ − ΔL| / |ΔL| measures the
-# quadrature error of the integral itself, the top-1% **Jaccard** with the reference what that error
-# does to the ranking. `benchmarks/bench_faig.py` runs the same study on whole images and on
-# full-size networks of both families (README, "Speed and accuracy of the integral"). No fixed rule
-# was safe on all of them, hence the default `adaptive` rule: a nested trapezoid rule refined per
-# image until the completeness delta of both inputs is small (its row shows the mean nodes used).
+# Every rule and node count against a fine composite reference (midpoint rule, many nodes), on centre
+# crops of a few images: the **completeness delta** |Σ G⊙Δθ − ΔL| / |ΔL| measures the quadrature error
+# of the integral itself, the top-1% **Jaccard** with the reference what that error does to the
+# ranking. `benchmarks/bench_faig.py` runs the same study on whole images and on full-size networks of
+# both families (README, "Speed and accuracy of the integral"). No fixed rule was safe on all of them,
+# hence the default `adaptive` rule: a nested trapezoid rule refined per image until the completeness
+# delta of every input is small (its row shows the mean nodes used).
 
 # %%
-few = data.subset(convergence_images, crop=check_crop)
-faig = FAIG(*models[net], device=device)
+few = p.data.subset(convergence_images, size=check_crop)
+faig = fl.FAIG(*p.models, device=lab.device)
 reference = faig.attribute(few, n_steps=convergence_reference, quadrature="riemann_middle", progress=False)
-conv = convergence_table(faig, few, ["riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre", "adaptive"],
-                         convergence_nodes, reference)
+conv = fl.convergence_table(faig, few, ["riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre",
+                                        "adaptive"], convergence_nodes, reference)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-plots.plot_convergence(conv, axes)
-fig.suptitle(f"FAIG quadrature convergence ({net}, centre crops of {len(few)} images; "
+fl.plots.plot_convergence(conv, axes)
+fig.suptitle(f"FAIG quadrature convergence ({p.name}, centre crops of {len(few)} images; "
              f"reference: midpoint rule × {convergence_reference})")
-plots.savefig(fig, "01_quadrature_convergence.png", figures_dir)
-conv.round({"abs_delta": 4, "jaccard_blur": 3, "jaccard_noise": 3, "nodes": 1}).pivot(
-    index="rule", columns="nodes", values="jaccard_blur")
+lab.savefig(fig, "01_quadrature_convergence.png")
+conv.round(3).pivot(index="rule", columns="nodes", values=f"jaccard_{d0}")
 
 # %%
-best = conv.sort_values(["jaccard_blur", "abs_delta"], ascending=[False, True]).iloc[0]
+best = conv.sort_values([f"jaccard_{d0}", "abs_delta"], ascending=[False, True]).iloc[0]
 n_max = max(convergence_nodes)
 slowest = conv[conv.nodes == n_max].sort_values("abs_delta").iloc[-1]
-print(f"Best agreement with the reference: {best.rule} with {best.nodes} nodes (top-1% Jaccard "
-      f"{best.jaccard_blur:.3f}, completeness delta {best.abs_delta:.1e}). At {n_max} nodes the largest "
+print(f"Best agreement with the reference: {best.rule} with {best.nodes:g} nodes (top-1% Jaccard "
+      f"{best[f'jaccard_{d0}']:.3f}, completeness delta {best.abs_delta:.1e}). At {n_max} nodes the largest "
       f"completeness delta is {slowest.rule}'s ({slowest.abs_delta:.1e}).")
 
 # %% [markdown]
@@ -230,89 +199,85 @@ print(f"Best agreement with the reference: {best.rule} with {best.nodes} nodes (
 # The FAIG score is a mean of per-image scores, so rankings from other samples of the images cost no
 # network pass. Left: the top-1% set from m images against the one from all images ("how many images
 # do I need?"); right: two bootstrap resamples of the images against each other, and centre crops
-# (`check_crop` LR pixels, as used by the checks above) against whole images.
+# (`check_crop` LR pixels, as used by the checks above) against whole images — for each degradation.
 
 # %%
 by_images, boot, crops = {}, {}, {}
-for name, r in ranked.items():
-    if "faig" not in r or not r["faig"].per_image:
+for n, pr in lab.pairs.items():
+    if "faig" not in ranked[n] or not ranked[n]["faig"].per_image:
         continue
-    per = r["faig"].per_image["blur"]
-    by_images[name] = agreement_by_images(per, top_percent, seed=0)
-    boot[name] = bootstrap_jaccard(per, top_percent, bootstrap_samples, seed=0)
-    cropped = FAIG(*models[name], device=device).attribute(data.subset(crop=check_crop), n_steps=n_steps,
-                                                           quadrature=quadrature, progress=False)
-    crops[name] = top_jaccard(cropped.blur, r["faig"].blur, top_percent)
+    s = ranked[n]["faig"]
+    cropped = fl.FAIG(*pr.models, device=lab.device).attribute(pr.data.subset(size=check_crop), n_steps=lab.n_steps,
+                                                               quadrature=lab.quadrature, progress=False)
+    for d in s.degradations:
+        by_images[n, d] = fl.agreement_by_images(s.per_image[d], top_percent, seed=0)
+        boot[n, d] = fl.bootstrap_jaccard(s.per_image[d], top_percent, bootstrap_samples, seed=0)
+        crops[n, d] = fl.top_jaccard(cropped.score(d), s.score(d), top_percent)
 if boot:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [1.6, 1]})
-    plots.plot_ranking_confidence(by_images, boot, crops, top_percent, axes)
-    fig.suptitle(f"FAIG top-{top_percent:g}% deblur sets under resampling of the {len(data)} evaluation images")
+    label = {key: f"{key[0]} {key[1]}" for key in boot}
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [1.4, 1]})
+    fl.plots.plot_ranking_confidence({label[key]: v for key, v in by_images.items()},
+                                     {label[key]: v for key, v in boot.items()},
+                                     {label[key]: v for key, v in crops.items()}, top_percent, axes)
+    fig.suptitle(f"FAIG top-{top_percent:g}% sets under resampling of the evaluation images")
     fig.tight_layout()
-    plots.savefig(fig, "01_ranking_confidence.png", figures_dir)
+    lab.savefig(fig, "01_ranking_confidence.png")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-confidence = Claims()
-for name in boot:
-    b = summarise(boot[name])
-    half = by_images[name][by_images[name].images == max(1, len(data) // 2)].iloc[0]
-    confidence.add("bootstrap resamples agree (mean top-1% Jaccard ≥ 0.7)", b["mean"] >= 0.7,
+confidence = fl.Claims()
+for (n, d), b in boot.items():
+    b = fl.summarise(b)
+    half = by_images[n, d][by_images[n, d].images == max(1, len(lab.pairs[n].data) // 2)].iloc[0]
+    confidence.add(f"{d}: bootstrap resamples agree (mean top-1% Jaccard ≥ 0.7)", b["mean"] >= 0.7,
                    f"mean {b['mean']:.2f}, 90% interval [{b['q05']:.2f}, {b['q95']:.2f}]",
-                   "the set depends on which images were drawn: use more evaluation images", subject=name)
-    confidence.add(f"half the images ({int(half.images)}) recover the set (Jaccard ≥ 0.7)", half["mean"] >= 0.7,
-                   f"mean {half['mean']:.2f}", "rankings from few images are unreliable for this pair", subject=name)
-    confidence.add(f"{check_crop}-pixel centre crops give the same set (Jaccard ≥ 0.7)", crops[name] >= 0.7,
-                   f"{crops[name]:.2f}", "checks on crops speak for crops only", subject=name)
+                   "the set depends on which images were drawn: use more evaluation images", subject=n)
+    confidence.add(f"{d}: half the images ({int(half.images)}) recover the set (Jaccard ≥ 0.7)", half["mean"] >= 0.7,
+                   f"mean {half['mean']:.2f}", "rankings from few images are unreliable for this pair", subject=n)
+    confidence.add(f"{d}: {check_crop}-pixel centre crops give the same set (Jaccard ≥ 0.7)", crops[n, d] >= 0.7,
+                   f"{crops[n, d]:.2f}", "checks on crops speak for crops only", subject=n)
 confidence.show()
 
 # %% [markdown]
 # ## Where are the top filters, and do the methods agree?
 
 # %%
-fig, axes = plt.subplots(len(pairs), 1, figsize=(11, 3.6 * len(pairs)), squeeze=False)
-for ax, name in zip(axes[:, 0], pairs):
-    if "faig" in ranked[name]:
-        s = ranked[name]["faig"]
-        plots.plot_top_filters_per_layer(index[name], {d: s.top(d, top_percent) for d in ("blur", "noise")},
-                                         f"{name}: FAIG top-{top_percent:g}% filters per layer", ax)
+fig, axes = plt.subplots(len(lab.pairs), 1, figsize=(11, 3.6 * len(lab.pairs)), squeeze=False)
+for ax, (n, pr) in zip(axes[:, 0], lab.pairs.items()):
+    if "faig" in ranked[n]:
+        s = ranked[n]["faig"]
+        fl.plots.plot_top_filters_per_layer(pr.index, {d: s.top(d, top_percent) for d in s.degradations},
+                                            f"{n}: FAIG top-{top_percent:g}% filters per layer", ax)
 fig.tight_layout()
-plots.savefig(fig, "01_top_filters_per_layer.png", figures_dir)
+lab.savefig(fig, "01_top_filters_per_layer.png")
 
 # %%
-fig, axes = plt.subplots(1, len(pairs), figsize=(7.5 * len(pairs), 6.5), squeeze=False)
+fig, axes = plt.subplots(1, len(lab.pairs), figsize=(7.5 * len(lab.pairs), 6.5), squeeze=False)
 jac = {}
-for ax, name in zip(axes[0], pairs):
-    sets = {f"{plots.METHOD_LABELS[m]} {d}": ranked[name][m].top(d, top_percent) for m in methods for d in ("blur", "noise")}
-    jac[name] = plots.jaccard_matrix(sets)
-    plots.plot_overlap_heatmap(jac[name], f"{name}: overlap of top-{top_percent:g}% sets", ax)
+for ax, (n, pr) in zip(axes[0], lab.pairs.items()):
+    sets = {f"{fl.plots.method_label(m)} {d}": ranked[n][m].top(d, top_percent) for m in ranked[n] for d in pr.degradations}
+    jac[n] = fl.plots.jaccard_matrix(sets)
+    fl.plots.plot_overlap_heatmap(jac[n], f"{n}: overlap of top-{top_percent:g}% sets", ax)
 fig.tight_layout()
-plots.savefig(fig, "01_method_overlap.png", figures_dir)
-
-# %% [markdown]
-# FAIG's blur and noise sets are disjoint by construction (opposite ends of one score), and |Δθ| has
-# one order for both degradations; both are asserted. How much IG and |Δθ| agree with FAIG is a
-# property of the pair:
-
-# %%
-for name in pairs:
-    if "faig" in methods:
-        assert jac[name].loc["FAIG blur", "FAIG noise"] == 0.0
-    if "abs_filter_change" in methods:
-        assert jac[name].loc["|Δθ| blur", "|Δθ| noise"] == 1.0
-    others = [m for m in methods if m not in ("faig", "random")]
-    if "faig" in methods and others:
-        print(f"{name}: Jaccard with FAIG's sets — " + "; ".join(
-            f"{plots.METHOD_LABELS[m]} {d} {jac[name].loc[f'FAIG {d}', f'{plots.METHOD_LABELS[m]} {d}']:.2f}"
-            for m in others for d in ("blur", "noise")))
+lab.savefig(fig, "01_method_overlap.png")
+for n, pr in lab.pairs.items():
+    others = [m for m in ranked[n] if m not in ("faig", "random")]
+    if "faig" in ranked[n] and others:
+        print(f"{n}: Jaccard with FAIG's sets — " + "; ".join(
+            f"{fl.plots.method_label(m)} {d} {jac[n].loc[f'FAIG {d}', f'{fl.plots.method_label(m)} {d}']:.2f}"
+            for m in others for d in pr.degradations))
 
 # %%
-if all("faig" in ranked[n] for n in pairs):
-    fig, axes = plt.subplots(1, len(pairs), figsize=(6 * len(pairs), 3.4), squeeze=False)
-    for ax, name in zip(axes[0], pairs):
-        plots.plot_score_distribution(ranked[name]["faig"].blur, max(1, k[name]), f"{name}: FAIG scores", ax)
+faig_pairs = [n for n in lab.pairs if "faig" in ranked[n]]
+if faig_pairs:
+    fig, axes = plt.subplots(1, len(faig_pairs), figsize=(6 * len(faig_pairs), 3.4), squeeze=False)
+    for ax, n in zip(axes[0], faig_pairs):
+        d = lab.pairs[n].degradations[0]
+        fl.plots.plot_score_distribution(ranked[n]["faig"].score(d), k[n], d, f"{n}: FAIG {d} scores", ax)
     fig.tight_layout()
-    plots.savefig(fig, "01_score_distribution.png", figures_dir)
-    for name in pairs:
-        s = np.sort(np.abs(ranked[name]["faig"].blur))[::-1]
-        print(f"{name}: the top {top_percent:g}% of filters carry {100 * s[:k[name]].sum() / s.sum():.1f}% of the "
-              f"total |score| (a uniform spread would give {top_percent:g}%)")
+    lab.savefig(fig, "01_score_distribution.png")
+    for n in faig_pairs:
+        for d in lab.pairs[n].degradations:
+            s = np.sort(np.clip(ranked[n]["faig"].score(d), 0, None))[::-1]
+            print(f"{n}, {d}: the top {top_percent:g}% of filters carry {100 * s[:k[n]].sum() / s.sum():.1f}% of the "
+                  f"positive {d} score (a uniform spread would give {top_percent:g}%)")

@@ -14,18 +14,17 @@
 # ---
 
 # %% tags=["parameters"]
-pairs = {  # network name -> (baseline θ̄ checkpoint, target θ checkpoint), BasicSR format
-    "srresnet": ("../data/models/srresnet_x2_baseline.pth", "../data/models/srresnet_x2_target.pth"),
-    "srcnn_style": ("../data/models/srcnn_style_x2_baseline.pth", "../data/models/srcnn_style_x2_target.pth"),
-}
-net = None  # network of the qualitative grid (None: the first of `pairs`)
-dataset_root = "../data/datasets/embedded"
-dataset_name = "embedded"
-results_dir = "../results"
-figures_dir = "../figures"
-methods = ["faig", "ig", "abs_filter_change", "random"]
-n_steps = None  # FAIG / IG quadrature (None: the library default); rankings of notebook 01 are reused when they match
-quadrature = None
+pairs = None  # name -> (baseline θ̄, target θ): checkpoints, BasicSR experiment folders; None: the embedded default
+net = None  # the pair of the qualitative grid (None: the first of `pairs`)
+dataset_root = None  # evaluation root of pairs that name none (None: the embedded default's)
+dataset_name = None  # None: the root's folder name
+degradations = None  # the set ranked (None: the root's own set; the original layout: blur and noise)
+results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
+figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
+device = None  # None: CUDA when available, else the CPU
+methods = None  # None: every registered method
+n_steps = None  # quadrature nodes (None: the library default); notebook 01's rankings are reused when they match
+quadrature = None  # quadrature rule (None: the library default)
 table_proportions = [1, 3, 5, 10]  # % of filters substituted, as the paper's table
 claim_proportions = [1, 5]  # the cells of the paper's table the claims are checked on
 curve_proportions = [0, 1, 3, 5, 10, 20, 50, 100]
@@ -41,7 +40,9 @@ example_crop = 64  # LR pixels of the crop shown (None: whole image)
 # If FAIG's top blur filters really implement *deblurring*, then putting the baseline's version of
 # just those filters back into the target (**substitution**, the paper's "masking") should remove
 # the deblurring — large change on blurry inputs — while leaving denoising intact — small change on
-# noisy inputs. The reverse holds for the noise filters. A method is better the larger this gap.
+# noisy inputs. The reverse holds for the noise filters, and for N degradations every set D should
+# change D's inputs more than any other degradation's: the paper's 2×2 table becomes N×N. A method is
+# better the larger this gap.
 #
 # **Output difference.** Each output is quantised to 8 bit, converted to gray (luma
 # Y = 0.299 R + 0.587 G + 0.114 B) and mapped to its gradient magnitude
@@ -66,24 +67,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from faig_helpers import plots
-from faig_helpers.checkpoint import load_pair
-from faig_helpers.claims import Claims, fmt
-from faig_helpers.comparison import compare, save_original_layout_metrics
-from faig_helpers.degradations import DEGRADATIONS, load_dataset
-from faig_helpers.images import to_image
-from faig_helpers.modulation import crop_box, upscale_input
-from faig_helpers.io_utils import output_dirs
-from faig_helpers.rankings import rank_all
-from faig_helpers.substitution import FilterModulator
+import faig_helpers as fl
 
-plots.use_style()
-results_dir, figures_dir = output_dirs(results_dir, figures_dir)
-net = next(iter(pairs)) if net is None else net
-data = load_dataset(dataset_root)
-models = {name: load_pair(*paths) for name, paths in pairs.items()}
-ranked = {name: rank_all(*models[name], data, results=results_dir, net=name, dataset=dataset_name, methods=methods,
-                         n_steps=n_steps, quadrature=quadrature, progress=False) for name in pairs}
+fl.plots.use_style()
+lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods,
+               n_steps, quadrature)
+ranked = lab.rankings
 
 # %% [markdown]
 # ## The paper's table: 1, 3, 5 and 10% of the filters substituted
@@ -91,25 +80,27 @@ ranked = {name: rank_all(*models[name], data, results=results_dir, net=name, dat
 
 # %%
 tables, curves = {}, {}
-for name, (baseline, target) in models.items():
-    save = (results_dir, name, dataset_name) if save_outputs else None
-    every = sorted({0} | set(table_proportions) | set(claim_proportions) | set(curve_proportions))
-    curves[name] = compare(baseline, target, ranked[name], data, every, metric_mode, save=save,
-                           save_proportions=table_proportions)
-    tables[name] = curves[name][curves[name].proportion.isin(set(table_proportions) | set(claim_proportions))]
-    save_original_layout_metrics(curves[name][curves[name].proportion.isin(table_proportions)], results_dir, name,
-                                 dataset_name)
+every = sorted({0} | set(table_proportions) | set(claim_proportions) | set(curve_proportions))
+for n, p in lab.pairs.items():
+    save = (lab.layout, n, p.dataset_name) if save_outputs else None
+    curves[n] = fl.compare(p.baseline, p.target, ranked[n], p.data, every, metric_mode, save=save,
+                           save_proportions=table_proportions, device=lab.device)
+    tables[n] = curves[n][curves[n].proportion.isin(set(table_proportions) | set(claim_proportions))]
+    fl.save_original_layout_metrics(curves[n][curves[n].proportion.isin(table_proportions)], lab.layout, n,
+                                    p.dataset_name)
 table = pd.concat(tables, names=["net"]).reset_index(level=0)
-wide = table.pivot_table(index=["net", "masked", "input"], columns=["method", "proportion"],
-                         values="output_difference")
-wide[[m for m in methods]].round(3)
+wide = table.pivot_table(index=["net", "masked", "input"], columns=["method", "proportion"], values="output_difference")
+wide[[m for m in lab.methods]].round(3)
 
 # %%
-fig, axes = plt.subplots(len(pairs), 2, figsize=(14, 3.4 * len(pairs)), squeeze=False)
-for row, name in zip(axes, pairs):
-    plots.plot_substitution_table(tables[name], table_proportions, name, row)
+width = max(len(p.degradations) for p in lab.pairs.values())
+fig, axes = plt.subplots(len(lab.pairs), width, figsize=(7 * width, 3.4 * len(lab.pairs)), squeeze=False)
+for row, (n, p) in zip(axes, lab.pairs.items()):
+    fl.plots.plot_substitution_table(tables[n], table_proportions, n, row[:len(p.degradations)])
+    for ax in row[len(p.degradations):]:
+        ax.axis("off")
 fig.tight_layout()
-plots.savefig(fig, "02_substitution_table.png", figures_dir)
+lab.savefig(fig, "02_substitution_table.png")
 
 # %% [markdown]
 # ### The claims
@@ -120,59 +111,62 @@ plots.savefig(fig, "02_substitution_table.png", figures_dir)
 # difference (higher = more specific).
 
 # %%
-def cell(name, method, masked, inp, p, col="output_difference"):
-    t = tables[name]
-    return t[(t.method == method) & (t.masked == masked) & (t.input == inp) & (t.proportion == p)][col].item()
+def cell(n, method, masked, inp, p, col="output_difference"):
+    """One value of the table: ``method``'s top-``p``% ``masked`` set substituted, on ``inp``'s inputs."""
+    t = tables[n]
+    return t[(t.method == method) & (t.masked == masked) & (t.input_degradation == inp) & (t.proportion == p)][col].item()
 
 
-selectivity = pd.DataFrame({(name, d.function, f"{p:g}%"): {
-    plots.METHOD_LABELS[m]: cell(name, m, d.name, d.input, p) - cell(name, m, d.name, d.other.input, p) for m in methods}
-    for name in pairs for d in DEGRADATIONS.values() for p in claim_proportions})
+selectivity = pd.DataFrame({(n, fl.degradation(d).function, f"{p:g}%"): {
+    fl.plots.method_label(m): cell(n, m, d, d, p) - np.mean([cell(n, m, d, e, p) for e in pr.degradations if e != d])
+    for m in ranked[n]} for n, pr in lab.pairs.items() for d in pr.degradations for p in claim_proportions})
 selectivity.round(3)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-claims = Claims()
-others = [m for m in methods if m != "faig"]
-if "faig" in methods:
-    for name in pairs:
-        for p in claim_proportions:
-            for d in DEGRADATIONS.values():
-                own, other = cell(name, "faig", d.name, d.input, p), cell(name, "faig", d.name, d.other.input, p)
-                claims.add(f"{p:g}% {d.function} set: {d.input} > {d.other.input}", own > other,
-                           f"{fmt(own)} vs {fmt(other)}",
-                           f"this set is not specific to the {d.function} function: it changes {d.other.input} "
-                           "outputs as much",
-                           subject=name)
-                if others:
-                    rival = max(others, key=lambda m: cell(name, m, d.name, d.input, p))
-                    best = cell(name, rival, d.name, d.input, p)
-                    claims.add(f"{p:g}% {d.function} set: FAIG first on {d.input} inputs", own > best,
-                               f"FAIG {fmt(own)} vs {plots.METHOD_LABELS[rival]} {fmt(best)}",
-                               f"{plots.METHOD_LABELS[rival]}'s set removes more of the {d.function} function "
-                               "here (check its selectivity above: it may change every input)", subject=name)
-        p0 = min(claim_proportions)
-        for d in DEGRADATIONS.values():
-            shift = np.mean([cell(name, "faig", d.name, inp, p0, "colour_shift") for inp in ("blurry", "noisy")])
-            claims.add(f"{p0:g}% {d.function} set keeps colour (≤ {max_colour_shift:g} levels)", shift <= max_colour_shift,
-                       f"{shift:.1f} levels", "the set also carries a global colour change of the fine-tune",
-                       subject=name)
+claims = fl.Claims()
+for n, pr in lab.pairs.items():
+    if "faig" not in ranked[n]:
+        continue
+    others = [m for m in ranked[n] if m != "faig"]
+    for p in claim_proportions:
+        for d in pr.degradations:
+            D = fl.degradation(d)
+            own = cell(n, "faig", d, d, p)
+            for e in pr.degradations:
+                if e != d:
+                    other = cell(n, "faig", d, e, p)
+                    claims.add(f"{p:g}% {D.function} set: {D.input} > {fl.degradation(e).input}", own > other,
+                               f"{fl.fmt(own)} vs {fl.fmt(other)}", f"this set is not specific to the {D.function} "
+                               f"function: it changes {fl.degradation(e).input} outputs as much", subject=n)
+            if others:
+                rival = max(others, key=lambda m: cell(n, m, d, d, p))
+                best = cell(n, rival, d, d, p)
+                claims.add(f"{p:g}% {D.function} set: FAIG first on {D.input} inputs", own > best,
+                           f"FAIG {fl.fmt(own)} vs {fl.plots.method_label(rival)} {fl.fmt(best)}",
+                           f"{fl.plots.method_label(rival)}'s set removes more of the {D.function} function here "
+                           "(check its selectivity above: it may change every input)", subject=n)
+    p0 = min(claim_proportions)
+    for d in pr.degradations:
+        shift = np.mean([cell(n, "faig", d, e, p0, "colour_shift") for e in pr.degradations])
+        claims.add(f"{p0:g}% {fl.degradation(d).function} set keeps colour (≤ {max_colour_shift:g} levels)",
+                   shift <= max_colour_shift, f"{shift:.1f} levels",
+                   "the set also carries a global colour change of the fine-tune", subject=n)
 claims.show()
 
 # %% [markdown]
 # ## Curves: from 0 to 100% substituted
-# At 100% every filter is the baseline's (only biases stay the target's), so all methods meet at
-# the right end; what matters is how fast each method's curve rises on the function it targets
-# (panels 1 and 3, higher is better) while staying low on the other (panels 2 and 4).
+# At 100% every filter is the baseline's (only biases stay the target's), so all methods meet at the
+# right end; what matters is how fast each method's curve rises on the function it targets (the
+# diagonal panels, higher is better) while staying low on the others (off the diagonal).
 
 # %%
-fig, axes = plt.subplots(len(pairs), 4, figsize=(19, 3.9 * len(pairs)), squeeze=False)
-for row, name in zip(axes, pairs):
-    plots.plot_substitution_curves(curves[name][curves[name].proportion.isin(curve_proportions)], name, row)
-    row[0].set_title(f"{name}\n" + row[0].get_title(), fontsize=9)
-fig.suptitle("")
-fig.tight_layout()
-plots.savefig(fig, "02_substitution_curves.png", figures_dir)
+for i, (n, pr) in enumerate(lab.pairs.items()):
+    nd = len(pr.degradations)
+    fig, axes = plt.subplots(nd, nd, figsize=(4.6 * nd, 3.4 * nd), squeeze=False)
+    fl.plots.plot_substitution_curves(curves[n][curves[n].proportion.isin(curve_proportions)], n, axes)
+    fig.tight_layout()
+    lab.savefig(fig, f"02_substitution_curves_{n}.png")
 
 # %% [markdown]
 # ## PSNR and colour of the substituted models (1%)
@@ -187,39 +181,43 @@ summary.round(2)
 # ## One image, side by side
 
 # %%
-baseline, target = models[net]
-mod = FilterModulator(baseline, target)
+p = lab.pair
+mod = fl.FilterModulator(*p.models, device=lab.device)
 grid = {}
-for d in DEGRADATIONS.values():
-    x = getattr(data, d.name)[example_image]
-    top, left, h, w = crop_box(x.shape, example_crop)
-    x = x[..., top:top + h, left:left + w]
-    row = {f"input (nearest ×{data.scale})": to_image(upscale_input(x, data.scale)),
-           "target output": to_image(mod.reset()(x))}
-    if "faig" in ranked[net]:
-        for e in DEGRADATIONS.values():
-            row[f"{p0:g}% {e.function} filters substituted"] = to_image(mod.set(ranked[net]["faig"].top(e.name, p0), 0.0)(x))
-    grid[f"{d.input} input"] = row
+for d in p.degradations:
+    x = p.data[d][example_image]
+    x = fl.crop(x, fl.crop_box(x.shape, example_crop))
+    row = {f"input (nearest ×{p.scale})": fl.to_image(fl.upscale_nearest(x, p.scale)),
+           "target output": fl.to_image(mod.reset()(x))}
+    if "faig" in ranked[p.name]:
+        for e in p.degradations:
+            row[f"{p0:g}% {fl.degradation(e).function} filters substituted"] = fl.to_image(
+                mod.substitute(ranked[p.name]["faig"].top(e, p0))(x))
+    grid[f"{fl.degradation(d).input} input"] = row
 mod.reset()
-fig = plots.plot_qualitative_grid(grid, f"{net}, FAIG top-{p0:g}% filters, {data.names[example_image]} "
-                                  f"({h}×{w} LR pixels at ×{data.scale})")
-plots.savefig(fig, "02_qualitative_grid.png", figures_dir)
+h, w = x.shape[-2:]
+fig = fl.plots.plot_qualitative_grid(grid, f"{p.name}, FAIG top-{p0:g}% filters, {p.data.names[example_image]} "
+                                     f"({h}×{w} LR pixels at ×{p.scale})")
+lab.savefig(fig, "02_qualitative_grid.png")
 
 # %% [markdown]
 # What the grid shows, in numbers (all evaluation images; "target" is 0% substituted):
 
 # %%
-if "faig" in ranked[net]:
-    c = curves[net]
+if "faig" in ranked[p.name]:
+    c = curves[p.name]
 
-    def at(masked, inp, p, col):
-        return c[(c.method == "faig") & (c.masked == masked) & (c.input == inp) & (c.proportion == p)][col].item()
+    def at(masked, inp, q, col):
+        sel = (c.method == "faig") & (c.masked == masked) & (c.input_degradation == inp) & (c.proportion == q)
+        return c[sel][col].item()
 
-    for d in DEGRADATIONS.values():
-        lost = {inp: at(d.name, inp, 0, "psnr") - at(d.name, inp, p0, "psnr") for inp in (d.input, d.other.input)}
-        shift = np.mean([at(d.name, inp, p0, "colour_shift") for inp in (d.input, d.other.input)])
-        print(f"{net}, {p0:g}% {d.function} filters substituted: PSNR falls by {lost[d.input]:.2f} dB on {d.input} "
-              f"and by {lost[d.other.input]:.2f} dB on {d.other.input} inputs "
-              f"({'mostly the ' + d.function + ' function is lost' if lost[d.input] > lost[d.other.input] else 'not specific to the ' + d.function + ' function'}); "
-              f"mean colour shift {shift:.1f} levels "
-              f"({'a visible cast' if shift > max_colour_shift else 'colour kept'}).")
+    for d in p.degradations:
+        D = fl.degradation(d)
+        lost = {e: at(d, e, 0, "psnr") - at(d, e, p0, "psnr") for e in p.degradations}
+        rest = [e for e in p.degradations if e != d]
+        verdict = f"mostly the {D.function} function is lost" if all(lost[d] > lost[e] for e in rest) else \
+            f"not specific to the {D.function} function"
+        shift = np.mean([at(d, e, p0, "colour_shift") for e in p.degradations])
+        print(f"{p.name}, {p0:g}% {D.function} filters substituted: PSNR falls by {lost[d]:.2f} dB on {D.input} and by "
+              + ", ".join(f"{lost[e]:.2f} dB on {fl.degradation(e).input}" for e in rest) + f" inputs ({verdict}); "
+              f"mean colour shift {shift:.1f} levels ({'a visible cast' if shift > max_colour_shift else 'colour kept'}).")

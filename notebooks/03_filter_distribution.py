@@ -14,17 +14,18 @@
 # ---
 
 # %% tags=["parameters"]
-pairs = {  # network name -> (baseline θ̄ checkpoint, target θ checkpoint), BasicSR format
-    "srresnet": ("../data/models/srresnet_x2_baseline.pth", "../data/models/srresnet_x2_target.pth"),
-    "srcnn_style": ("../data/models/srcnn_style_x2_baseline.pth", "../data/models/srcnn_style_x2_target.pth"),
-}
-dataset_root = "../data/datasets/embedded"
-dataset_name = "embedded"
-results_dir = "../results"
-figures_dir = "../figures"
-method = "faig"
-n_steps = None  # used only if the rankings of notebook 01 are not in results_dir (None: the library default)
+pairs = None  # name -> (baseline θ̄, target θ): checkpoints, BasicSR experiment folders; None: the embedded default
+net = None  # the pair single-pair views show (None: the first of `pairs`)
+dataset_root = None  # evaluation root of pairs that name none (None: the embedded default's)
+dataset_name = None  # None: the root's folder name
+degradations = None  # the set ranked (None: the root's own set; the original layout: blur and noise)
+results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
+figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
+device = None  # None: CUDA when available, else the CPU
+methods = None  # None: every registered method (the map shows `method`'s sets)
+n_steps = None  # used only if notebook 01's rankings are not in results_dir (None: the library default)
 quadrature = None
+method = "faig"  # whose sets are mapped
 top_percent = 1.0
 n_permutations = 10_000
 
@@ -32,46 +33,35 @@ n_permutations = 10_000
 # # 03 — Where do the discovered filters live?
 #
 # The paper reports that in SRResNet the deblurring filters sit more in the **back** of the network
-# while denoising filters spread more **evenly**. We map the top-1% FAIG filters of both families
-# (x: conv layer in network order; y: position of the filter inside its layer, normalised to [0, 1)
-# so layers of different sizes line up), count how each set splits over the layers, and test the
-# claim with a number: the **mean normalised depth** of each set (0 = first conv, 1 = last), against
-# random sets of the same size (permutation test).
+# while denoising filters spread more **evenly**. We map the top-1% FAIG filters of every pair, one
+# colour per degradation (x: conv layer in network order; y: position of the filter inside its layer,
+# normalised to [0, 1) so layers of different sizes line up), count how each set splits over the
+# layers, and test the claim with a number: the **mean normalised depth** of each set (0 = first conv,
+# 1 = last), against random sets of the same size and against each other (permutation tests).
 
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from faig_helpers import plots
-from faig_helpers.checkpoint import load_pair
-from faig_helpers.claims import Claims
-from faig_helpers.degradations import DEGRADATIONS, load_dataset
-from faig_helpers.distribution import depth_test, layer_shares
-from faig_helpers.filters import FilterIndex
-from faig_helpers.io_utils import output_dirs
-from faig_helpers.rankings import rank_all
+import faig_helpers as fl
 
-plots.use_style()
-results_dir, figures_dir = output_dirs(results_dir, figures_dir)
-data = load_dataset(dataset_root)
-models = {name: load_pair(*paths) for name, paths in pairs.items()}
-index = {name: FilterIndex.from_state_dict(t.state_dict()) for name, (_, t) in models.items()}
-scores = {name: rank_all(*models[name], data, results=results_dir, net=name, dataset=dataset_name, methods=[method],
-                         n_steps=n_steps, quadrature=quadrature, progress=False)[method] for name in pairs}
-sets = {name: {d: s.top(d, top_percent) for d in DEGRADATIONS} for name, s in scores.items()}
+fl.plots.use_style()
+lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
+               [method] if methods is None else methods, n_steps, quadrature)
+sets = {n: {d: lab.rankings[n][method].top(d, top_percent) for d in p.degradations} for n, p in lab.pairs.items()}
 
 # %% [markdown]
 # ## The map
 # One column per conv layer (network order); each discovered filter is a tick at its position inside
-# the layer, deblur filters on the left of the column, denoise filters on the right.
+# the layer, one colour per degradation's set, side by side in each column.
 
 # %%
-fig, axes = plt.subplots(len(pairs), 1, figsize=(max(8, 0.32 * max(len(fi.names) for fi in index.values()) + 4),
-                                                  3.8 * len(pairs)), squeeze=False)
-for ax, name in zip(axes[:, 0], pairs):
-    plots.plot_filter_map(index[name], sets[name], f"{name}: top-{top_percent:g}% {method.upper()} filters", ax)
+layers = max(len(p.index.names) for p in lab.pairs.values())
+fig, axes = plt.subplots(len(lab.pairs), 1, figsize=(max(8, 0.32 * layers + 4), 3.8 * len(lab.pairs)), squeeze=False)
+for ax, (n, p) in zip(axes[:, 0], lab.pairs.items()):
+    fl.plots.plot_filter_map(p.index, sets[n], f"{n}: top-{top_percent:g}% {fl.plots.method_label(method)} filters", ax)
 fig.tight_layout()
-plots.savefig(fig, "03_filter_map.png", figures_dir)
+lab.savefig(fig, "03_filter_map.png")
 
 # %% [markdown]
 # ## Per-layer shares
@@ -79,45 +69,44 @@ plots.savefig(fig, "03_filter_map.png", figures_dir)
 # i.e. what a random set would show. Bars above grey mean the set is concentrated in that layer.
 
 # %%
-fig, axes = plt.subplots(len(pairs), 1, figsize=(11, 3.4 * len(pairs)), squeeze=False)
-for ax, name in zip(axes[:, 0], pairs):
-    plots.plot_layer_shares(index[name], layer_shares(index[name], sets[name]),
-                            f"{name}: where each top-{top_percent:g}% set lies", ax)
+fig, axes = plt.subplots(len(lab.pairs), 1, figsize=(11, 3.4 * len(lab.pairs)), squeeze=False)
+for ax, (n, p) in zip(axes[:, 0], lab.pairs.items()):
+    fl.plots.plot_layer_shares(p.index, fl.layer_shares(p.index, sets[n]), f"{n}: where each top-{top_percent:g}% set lies",
+                               ax)
 fig.tight_layout()
-plots.savefig(fig, "03_layer_shares.png", figures_dir)
+lab.savefig(fig, "03_layer_shares.png")
 
 # %% [markdown]
 # ## Testing the claim
-# `p (blur deeper than random)`: the fraction of random same-size filter sets at least as deep as
-# the blur set. `p (blur deeper than noise)`: labels shuffled between the blur and noise sets.
-# `spread`: standard deviation of the normalised depth (higher = spread over more of the network).
+# `p (deeper than random)`: the fraction of random same-size filter sets at least as deep as the set.
+# Between two sets, labels are shuffled between them. `depth s.d.`: standard deviation of the
+# normalised depth (higher = spread over more of the network).
 
 # %%
-tests = {name: depth_test(index[name], sets[name]["blur"], sets[name]["noise"], n_permutations) for name in pairs}
-summary = pd.DataFrame({name: vars(t) for name, t in tests.items()}).T
-summary.round(4)
+tests = {n: fl.depth_test(p.index, sets[n], n_permutations) for n, p in lab.pairs.items()}
+pd.concat({n: t.table() for n, t in tests.items()}).round(4)
 
 # %% [markdown]
 # The paper's claim was made for a full-size SRResNet trained on DIV2K; what a given pair shows is
-# reported, not assumed. Asserted is only what holds by construction (valid depths and p-values).
-
-# %%
-for name, t in tests.items():
-    assert 0 <= t.blur_depth <= 1 and 0 <= t.noise_depth <= 1
-    assert 0 < t.p_blur_deeper_than_random <= 1 and 0 < t.p_blur_deeper_than_noise <= 1
+# reported, not assumed: per set, whether it sits deeper than random sets; for blur and noise, the
+# paper's two claims (deblur deeper than denoise, denoise spread more evenly).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-claims = Claims()
-for name, t in tests.items():
-    claims.add("deblur filters sit deeper than denoise filters (p < 0.05)", t.p_blur_deeper_than_noise < 0.05,
-               f"mean depth {t.blur_depth:.2f} vs {t.noise_depth:.2f}, p = {t.p_blur_deeper_than_noise:.3f}",
-               "the paper's observation does not hold for this pair" if t.blur_depth <= t.noise_depth
-               else "in the paper's direction, but not significant", subject=name)
-    claims.add("deblur filters sit deeper than random sets (p < 0.05)", t.p_blur_deeper_than_random < 0.05,
-               f"{t.blur_depth:.2f} vs {t.random_depth:.2f}, p = {t.p_blur_deeper_than_random:.3f}",
-               "the deblur set is not concentrated in the back of this network", subject=name)
-    claims.add("denoise filters spread more evenly than deblur filters", t.noise_spread > t.blur_spread,
-               f"depth s.d. {t.noise_spread:.2f} vs {t.blur_spread:.2f}",
-               "the denoise set is the more concentrated one here", subject=name)
+claims = fl.Claims()
+for n, t in tests.items():
+    for d in t.depth:
+        f = fl.degradation(d).function
+        claims.add(f"{f} filters sit deeper than random sets (p < 0.05)", t.p_deeper_than_random[d] < 0.05,
+                   f"{t.depth[d]:.2f} vs {t.random_depth:.2f}, p = {t.p_deeper_than_random[d]:.3f}",
+                   f"the {f} set is not concentrated in the back of this network", subject=n)
+    if {"blur", "noise"} <= set(t.depth):
+        p_bn = t.p_deeper["blur", "noise"]
+        claims.add("deblur filters sit deeper than denoise filters (p < 0.05)", p_bn < 0.05,
+                   f"mean depth {t.depth['blur']:.2f} vs {t.depth['noise']:.2f}, p = {p_bn:.3f}",
+                   "the paper's observation does not hold for this pair" if t.depth["blur"] <= t.depth["noise"]
+                   else "in the paper's direction, but not significant", subject=n)
+        claims.add("denoise filters spread more evenly than deblur filters", t.spread["noise"] > t.spread["blur"],
+                   f"depth s.d. {t.spread['noise']:.2f} vs {t.spread['blur']:.2f}",
+                   "the denoise set is the more concentrated one here", subject=n)
 claims.show()

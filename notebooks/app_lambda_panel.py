@@ -14,12 +14,17 @@
 # ---
 
 # %% tags=["parameters"]
-baseline_path = "../data/models/srresnet_x2_baseline.pth"
-target_path = "../data/models/srresnet_x2_target.pth"
-net = "srresnet"
-dataset_root = "../data/datasets/embedded"
-dataset_name = "embedded"
-results_dir = "../results"
+pairs = None  # name -> (baseline θ̄, target θ): checkpoints, BasicSR experiment folders; None: the embedded default
+net = None  # the pair modulated (None: the first of `pairs`)
+dataset_root = None  # evaluation root of pairs that name none (None: the embedded default's)
+dataset_name = None  # None: the root's folder name
+degradations = None  # the set ranked (None: the root's own set; the original layout: blur and noise)
+results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
+figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
+device = None  # None: CUDA when available, else the CPU
+methods = None  # None: every registered method (the panel uses `method`'s sets)
+n_steps = None  # used only if notebook 01's rankings are not in results_dir (None: the library default)
+quadrature = None
 method = "faig"
 crop = 96  # LR pixels of the window shown (None: whole image)
 
@@ -30,9 +35,9 @@ crop = 96  # LR pixels of the window shown (None: whole image)
 # page is the panel alone, served by `make app` (Voilà).
 
 # %%
-from faig_helpers.io_utils import output_dirs
-from faig_helpers.modulation import ModulationPanel
+import faig_helpers as fl
 
-results_dir, _ = output_dirs(results_dir, ".")
-ModulationPanel.from_files(baseline_path, target_path, dataset_root, results=results_dir, net=net,
-                           dataset=dataset_name, method=method, crop=crop).widget()
+lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
+               [method] if methods is None else methods, n_steps, quadrature)
+p = lab.pair
+fl.ModulationPanel(p.baseline, p.target, lab.rankings[p.name][method], p.data, crop=crop, device=lab.device).widget()

@@ -86,8 +86,8 @@ def test_depth_test_detects_a_deep_set():
     fi = FilterIndex.from_state_dict(sd)
     deep = np.arange(5 * 64, 5 * 64 + 20)  # all in the last layer
     shallow = np.arange(0, 20)
-    t = depth_test(fi, deep, shallow, n_permutations=500)
-    assert t.blur_depth == 1.0 and t.noise_depth == 0.0
-    assert t.p_blur_deeper_than_random < 0.01 and t.p_blur_deeper_than_noise < 0.01
-    t2 = depth_test(fi, shallow, deep, n_permutations=500)
-    assert t2.p_blur_deeper_than_random > 0.9
+    t = depth_test(fi, {"deep": deep, "shallow": shallow}, n_permutations=500)
+    assert t.depth == {"deep": 1.0, "shallow": 0.0} and t.spread["deep"] == 0.0
+    assert t.p_deeper_than_random["deep"] < 0.01 and t.p_deeper["deep", "shallow"] < 0.01
+    assert t.p_deeper_than_random["shallow"] > 0.9 and t.p_deeper["shallow", "deep"] > 0.9
+    assert list(t.table().index) == ["deep", "shallow"]
