@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: run test setup retrain benchmark sync clean notebooks app
+.PHONY: run test lint setup retrain benchmark sync clean notebooks app
 
 setup: $(VENV)/.installed
 
@@ -25,7 +25,11 @@ run: $(VENV)/.installed
 	@echo "figures re-rendered in figures/ (executed notebooks in results/notebooks/)"
 
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
 
 # notebook 04's λ panel as a web app on http://localhost:8866 (Voilà; shows the panel while the rest runs)
 app: $(VENV)/.installed

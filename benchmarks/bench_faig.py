@@ -24,14 +24,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from faig_helpers.attribution import DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG
-from faig_helpers.filters import top_jaccard
-from faig_helpers.checkpoint import load_pair
-from faig_helpers.degradations import load_dataset
+from faig_helpers import (DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, PairRecipe, TrainConfig, load_dataset, load_pair,
+                          make_pair, original_faig_scores, top_jaccard)
 from faig_helpers.embedded import DATASET_ROOT, PAIRS, TRAIN_DIR, pair_paths
-from faig_helpers.reference import original_faig_scores
 from faig_helpers.quadrature import ADAPTIVE, ADAPTIVE_MAX
-from faig_helpers.train import PairRecipe, TrainConfig, make_pair
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "results" / "bench"
@@ -40,15 +36,16 @@ RULES = ("riemann_middle", "riemann_trapezoid", "gausslegendre")  # and the orig
 #: full-size pairs: the architectures of the paper, briefly trained (real SR models, not converged ones)
 FULLSIZE = {
     "fullsize-srresnet": PairRecipe(dict(arch="MSRResNet", num_feat=64, num_block=16, upscale=2),
-                                    TrainConfig(iters=200, batch=4, patch=48, lr=2e-4, mode="clean", seed=0,
+                                    TrainConfig(iters=200, batch=4, patch=48, lr=2e-4, seed=0,
                                                 ema_decay=0.99),
-                                    TrainConfig(iters=200, batch=4, patch=48, lr=5e-4, mode="mix", seed=1,
-                                                ema_decay=0.99)),
+                                    TrainConfig(iters=200, batch=4, patch=48, lr=5e-4, seed=1,
+                                                mix={"blur": 0.5, "noise": 0.5}, ema_decay=0.99)),
     "fullsize-srcnn_style": PairRecipe(dict(arch="SRCNNStyle", channels=(64, 128, 128, 128, 128, 128), upscale=2),
-                                       TrainConfig(iters=200, batch=4, patch=48, lr=2e-4, mode="clean", seed=0,
+                                       TrainConfig(iters=200, batch=4, patch=48, lr=2e-4, seed=0,
                                                    ema_decay=0.99),
-                                       TrainConfig(iters=200, batch=4, patch=48, lr=5e-4, mode="mix", seed=1,
-                                                   ema_decay=0.99), identity_init=True),
+                                       TrainConfig(iters=200, batch=4, patch=48, lr=5e-4, seed=1,
+                                                   mix={"blur": 0.5, "noise": 0.5}, ema_decay=0.99),
+                                       identity_init=True),
 }
 
 
@@ -79,7 +76,7 @@ def timed(fn):
 
 def speed(a: argparse.Namespace) -> pd.DataFrame:
     b_path, t_path = pair_paths(a.net)
-    data = load_dataset(DATASET_ROOT, ("gt", "blur", "noise"), limit=a.images)
+    data = load_dataset(DATASET_ROOT, clean=False, limit=a.images)
     faig = FAIG(*load_pair(b_path, t_path), device=a.device)
     faig.attribute(data, n_steps=2, quadrature="riemann_middle", progress=False)  # warm-up
     (orig_blur, orig_noise), t_orig = timed(lambda: original_faig_scores(b_path, t_path, data, 100, a.device or "cpu"))
@@ -89,8 +86,10 @@ def speed(a: argparse.Namespace) -> pd.DataFrame:
         s, t = timed(lambda: faig.attribute(data, n_steps=n, quadrature=rule, progress=False))
         rows.append(dict(rule=rule, nodes=n, mean_nodes=float(np.mean(s.info.get("nodes") or [n])), seconds=t,
                          speedup=t_orig / t,
-                         j_ref_blur=top_jaccard(s.blur, ref.blur), j_ref_noise=top_jaccard(s.noise, ref.noise),
-                         j_orig_blur=top_jaccard(s.blur, orig_blur), j_orig_noise=top_jaccard(s.noise, orig_noise),
+                         j_ref_blur=top_jaccard(s.score("blur"), ref.score("blur")),
+                         j_ref_noise=top_jaccard(s.score("noise"), ref.score("noise")),
+                         j_orig_blur=top_jaccard(s.score("blur"), orig_blur),
+                         j_orig_noise=top_jaccard(s.score("noise"), orig_noise),
                          abs_delta=float(np.abs(s.delta).mean())))
     print(f"speed: net={a.net} images={len(data)} threads={torch.get_num_threads()} filters={len(ref)}; "
           f"original loop (left Riemann, 100 steps, model rebuilt per step, run once per ranking): {t_orig:.1f} s; "
@@ -102,18 +101,20 @@ def accuracy(a: argparse.Namespace) -> pd.DataFrame:
     rows = []
     for name in a.pairs:
         b_path, t_path = pair(name)
-        data = load_dataset(DATASET_ROOT, ("gt", "blur", "noise"), limit=a.images).subset(crop=a.crop or None)
+        data = load_dataset(DATASET_ROOT, clean=False, limit=a.images).subset(size=a.crop or None)
         faig = FAIG(*load_pair(b_path, t_path), device=a.device)
         ref = faig.attribute(data, n_steps=512, quadrature="riemann_middle", progress=False)
         half = faig.attribute(data, n_steps=256, quadrature="riemann_middle", progress=False)
         print(f"accuracy: {name}: {len(ref)} filters, {len(data)} images of {a.crop or 'whole'} LR pixels; reference "
-              f"midpoint-512 vs 256: top-1% Jaccard {top_jaccard(half.blur, ref.blur):.3f} (blur) / "
-              f"{top_jaccard(half.noise, ref.noise):.3f} (noise)")
+              f"midpoint-512 vs 256: top-1% Jaccard {top_jaccard(half.score('blur'), ref.score('blur')):.3f} (blur) / "
+              f"{top_jaccard(half.score('noise'), ref.score('noise')):.3f} (noise)")
         for rule, n in configs(a):
             s, t = timed(lambda: faig.attribute(data, n_steps=n, quadrature=rule, progress=False))
             nodes = float(np.mean(s.info.get("nodes") or [n]))
-            rows.append(dict(pair=name, rule=rule, nodes=n, mean_nodes=nodes, seconds=t, j_blur=top_jaccard(s.blur, ref.blur),
-                             j_noise=top_jaccard(s.noise, ref.noise), abs_delta=float(np.abs(s.delta).mean())))
+            rows.append(dict(pair=name, rule=rule, nodes=n, mean_nodes=nodes, seconds=t,
+                             j_blur=top_jaccard(s.score("blur"), ref.score("blur")),
+                             j_noise=top_jaccard(s.score("noise"), ref.score("noise")),
+                             abs_delta=float(np.abs(s.delta).mean())))
             print("  ", {k: round(v, 4) if isinstance(v, float) else v for k, v in rows[-1].items()}, flush=True)
     return pd.DataFrame(rows)
 

@@ -25,7 +25,8 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
                                                       "experiment folder")
     ap.add_argument("--target", required=True, help="target θ, as --baseline")
     ap.add_argument("--dataset-root", help="folder with GTmod12/, Linear_LRbicx2/ and one folder per degradation "
-                                           "(e.g. Blur2_LRbicx2/, LRbicx2_noise0.1/); needed by methods that use images")
+                                           "(e.g. Blur2_LRbicx2/, LRbicx2_noise0.1/); needed by methods that use "
+                                           "images")
     ap.add_argument("--degradations", nargs="+", default=None,
                     help="the set ranked (default: the dataset root's own set from its manifest; the original "
                          "layout: blur noise)")

@@ -364,7 +364,8 @@ def load_dataset(root: str | os.PathLike, degradations: Sequence[str] | None = N
     for k in folders:
         if set(lists[k]) != set(names):
             diff = sorted(set(lists[k]) ^ set(names))
-            raise ImageError(f"{root}: '{folders[k]}' and '{folders[ref]}' hold different file names (e.g. '{diff[0]}')")
+            raise ImageError(f"{root}: '{folders[k]}' and '{folders[ref]}' hold different file names "
+                             f"(e.g. '{diff[0]}')")
     names = names[:limit]
     data = {k: [to_tensor(read_image(lists[k][n])) for n in names] for k in folders}
     if gt:
@@ -378,7 +379,8 @@ def load_dataset(root: str | os.PathLike, degradations: Sequence[str] | None = N
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m faig_helpers degrade",
-                                 description="Build a dataset root (original folder layout + a manifest) from HR images.")
+                                 description="Build a dataset root (original folder layout + a manifest) "
+                                             "from HR images.")
     ap.add_argument("hr_folder")
     ap.add_argument("root")
     ap.add_argument("--scale", type=int, default=2)

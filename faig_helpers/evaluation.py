@@ -45,5 +45,6 @@ def quality_table(models: Mapping[str, nn.Module], data: DatasetRoot, metric: st
                 fn(o, g, border, y_channel=y_channel) for o, g in zip(outs, data.gt)) / len(data)
         rows.append(row)
     table = pd.DataFrame(rows).set_index("model")
-    table.attrs["metric"] = f"{'PSNR (dB)' if metric == 'psnr' else 'SSIM'}, {'Y' if y_channel else 'RGB'}, border {border}"
+    name = "PSNR (dB)" if metric == "psnr" else "SSIM"
+    table.attrs["metric"] = f"{name}, {'Y' if y_channel else 'RGB'}, border {border}"
     return table

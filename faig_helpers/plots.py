@@ -100,7 +100,8 @@ def layer_ticks(fi: FilterIndex, max_labels: int = 18) -> tuple[list[int], list[
 def set_layer_axis(ax: plt.Axes, fi: FilterIndex, label: str = "conv layer (network order)") -> None:
     """Per-layer x axis with :func:`layer_ticks` labels and a limit of one column per layer."""
     pos, labels = layer_ticks(fi)
-    ax.set_xticks(pos, labels, rotation=60 if max(map(len, labels)) > 3 else 0, ha="right" if max(map(len, labels)) > 3 else "center")
+    long = max(map(len, labels)) > 3
+    ax.set_xticks(pos, labels, rotation=60 if long else 0, ha="right" if long else "center")
     ax.set_xlim(-0.7, len(fi.names) - 0.3)
     ax.set_xlabel(label)
 

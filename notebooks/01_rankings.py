@@ -104,7 +104,8 @@ for p in lab.pairs.values():
         inp, floor = fl.degradation(d).input, gain_floors.get(d)
         claims.add(f"target restores {inp} inputs better (gain {f'≥ +{floor:g}' if floor else '> 0'} dB)",
                    gain[inp] >= floor if floor else gain[inp] > 0, f"{gain[inp]:+.2f} dB",
-                   f"little {d}-specific function to attribute: expect weaker separation in notebook 02", subject=p.name)
+                   f"little {d}-specific function to attribute: expect weaker separation in notebook 02",
+                   subject=p.name)
     if "clean" in gain:
         claims.add("target keeps clean quality (≥ −0.3 dB)", gain["clean"] >= -0.3, f"{gain['clean']:+.2f} dB",
                    "the fine-tune also changed the clean mapping, and FAIG attributes that change too", subject=p.name)
@@ -125,7 +126,8 @@ overview = pd.DataFrame({n: {"filters": len(p.index), f"top {top_percent:g}%": k
                              "ranking time (s)": round(p.info["ranking_seconds"], 1)} for n, p in lab.pairs.items()}).T
 for n, r in ranked.items():
     if "faig" in r and r["faig"].delta is not None:
-        print(f"{n}: FAIG completeness delta (relative, per image × input): max |δ| = {np.abs(r['faig'].delta).max():.1e}")
+        print(f"{n}: FAIG completeness delta (relative, per image × input): "
+              f"max |δ| = {np.abs(r['faig'].delta).max():.1e}")
 overview
 
 # %% [markdown]
@@ -255,7 +257,8 @@ lab.savefig(fig, "01_top_filters_per_layer.png")
 fig, axes = plt.subplots(1, len(lab.pairs), figsize=(7.5 * len(lab.pairs), 6.5), squeeze=False)
 jac = {}
 for ax, (n, pr) in zip(axes[0], lab.pairs.items()):
-    sets = {f"{fl.plots.method_label(m)} {d}": ranked[n][m].top(d, top_percent) for m in ranked[n] for d in pr.degradations}
+    sets = {f"{fl.plots.method_label(m)} {d}": ranked[n][m].top(d, top_percent)
+            for m in ranked[n] for d in pr.degradations}
     jac[n] = fl.plots.jaccard_matrix(sets)
     fl.plots.plot_overlap_heatmap(jac[n], f"{n}: overlap of top-{top_percent:g}% sets", ax)
 fig.tight_layout()

@@ -114,7 +114,8 @@ lab.savefig(fig, "02_substitution_table.png")
 def cell(n, method, masked, inp, p, col="output_difference"):
     """One value of the table: ``method``'s top-``p``% ``masked`` set substituted, on ``inp``'s inputs."""
     t = tables[n]
-    return t[(t.method == method) & (t.masked == masked) & (t.input_degradation == inp) & (t.proportion == p)][col].item()
+    sel = (t.method == method) & (t.masked == masked) & (t.input_degradation == inp) & (t.proportion == p)
+    return t[sel][col].item()
 
 
 selectivity = pd.DataFrame({(n, fl.degradation(d).function, f"{p:g}%"): {
@@ -220,4 +221,5 @@ if "faig" in ranked[p.name]:
         shift = np.mean([at(d, e, p0, "colour_shift") for e in p.degradations])
         print(f"{p.name}, {p0:g}% {D.function} filters substituted: PSNR falls by {lost[d]:.2f} dB on {D.input} and by "
               + ", ".join(f"{lost[e]:.2f} dB on {fl.degradation(e).input}" for e in rest) + f" inputs ({verdict}); "
-              f"mean colour shift {shift:.1f} levels ({'a visible cast' if shift > max_colour_shift else 'colour kept'}).")
+              f"mean colour shift {shift:.1f} levels "
+              f"({'a visible cast' if shift > max_colour_shift else 'colour kept'}).")

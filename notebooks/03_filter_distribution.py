@@ -71,8 +71,8 @@ lab.savefig(fig, "03_filter_map.png")
 # %%
 fig, axes = plt.subplots(len(lab.pairs), 1, figsize=(11, 3.4 * len(lab.pairs)), squeeze=False)
 for ax, (n, p) in zip(axes[:, 0], lab.pairs.items()):
-    fl.plots.plot_layer_shares(p.index, fl.layer_shares(p.index, sets[n]), f"{n}: where each top-{top_percent:g}% set lies",
-                               ax)
+    fl.plots.plot_layer_shares(p.index, fl.layer_shares(p.index, sets[n]),
+                               f"{n}: where each top-{top_percent:g}% set lies", ax)
 fig.tight_layout()
 lab.savefig(fig, "03_layer_shares.png")
 

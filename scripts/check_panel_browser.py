@@ -72,7 +72,8 @@ def main() -> None:
                     if time.perf_counter() - t > timeout:
                         page.screenshot(path=str(out / "timeout.png"))
                         raise TimeoutError(f"the output did not change: {before!r}; readouts "
-                                           f"{page.locator('.widget-readout').all_inner_texts()}; {out / 'timeout.png'}")
+                                           f"{page.locator('.widget-readout').all_inner_texts()}; "
+                                           f"{out / 'timeout.png'}")
                     time.sleep(0.01)
                 return time.perf_counter() - t
 
@@ -97,7 +98,7 @@ def main() -> None:
             browser.close()
         print(f"panel shown {shown:.1f} s after the page opened (progressive rendering)")
         print(f"panel interactive {interactive:.1f} s after the page opened (the notebook has run)")
-        print(f"λ step → new output image: " + ", ".join(f"{s:.2f}" for s in steps) + " s")
+        print("λ step → new output image: " + ", ".join(f"{s:.2f}" for s in steps) + " s")
         print(f"filter-set switch → new output image: {switch:.2f} s")
         print(f"toggle labels: {labels}; clipped labels: {clipped}")
         print(f"screenshots: {out / 'panel.png'}, {out / 'panel_after.png'}")

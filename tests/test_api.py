@@ -7,7 +7,8 @@ import pytest
 
 import faig_helpers
 
-MODULES = sorted(m.name.removeprefix("faig_helpers.") for m in pkgutil.walk_packages(faig_helpers.__path__, "faig_helpers.")
+MODULES = sorted(m.name.removeprefix("faig_helpers.")
+                 for m in pkgutil.walk_packages(faig_helpers.__path__, "faig_helpers.")
                  if not m.name.rsplit(".", 1)[-1].startswith("_"))
 
 
@@ -18,8 +19,8 @@ def test_all_is_true(name):
     assert exported is not None, f"faig_helpers.{name} has no __all__"
     missing = [n for n in exported if not hasattr(mod, n)]
     assert not missing, f"faig_helpers.{name}.__all__ names {missing}, which do not exist"
-    defined = [n for n, obj in vars(mod).items() if not n.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
-               and obj.__module__ == mod.__name__]
+    defined = [n for n, obj in vars(mod).items() if not n.startswith("_")
+               and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == mod.__name__]
     unlisted = sorted(set(defined) - set(exported))
     assert not unlisted, f"faig_helpers.{name} defines public {unlisted} that __all__ does not list"
 
@@ -40,7 +41,8 @@ def test_public_api_is_the_whole_surface_notebooks_use():
     import re
     from pathlib import Path
 
-    assert set(faig_helpers.__all__) <= set(dir(faig_helpers)) and len(set(faig_helpers.__all__)) == len(faig_helpers.__all__)
+    public = faig_helpers.__all__
+    assert set(public) <= set(dir(faig_helpers)) and len(set(public)) == len(public)
     root = Path(__file__).resolve().parent.parent
     for nb in sorted((root / "notebooks").glob("*.py")):
         text = nb.read_text()

@@ -96,8 +96,10 @@ def test_left_riemann_matches_the_faithful_original_loop(pair):
     data = tiny_data()
     ours = FAIG(baseline, target).attribute(data, n_steps=10, quadrature="riemann_left", progress=False)
     blur_sum, noise_sum = original_faig_scores(b, t, data, total_step=10)
-    np.testing.assert_allclose(ours.score("blur") * len(data), blur_sum, rtol=2e-3, atol=1e-6 * np.abs(blur_sum).max())
-    np.testing.assert_allclose(ours.score("noise") * len(data), noise_sum, rtol=2e-3, atol=1e-6 * np.abs(noise_sum).max())
+    np.testing.assert_allclose(ours.score("blur") * len(data), blur_sum, rtol=2e-3,
+                               atol=1e-6 * np.abs(blur_sum).max())
+    np.testing.assert_allclose(ours.score("noise") * len(data), noise_sum, rtol=2e-3,
+                               atol=1e-6 * np.abs(noise_sum).max())
     k = max(1, len(blur_sum) // 100)
     assert set(ours.ranking("blur")[:k]) == set(np.argsort(blur_sum)[::-1][:k])
     assert set(ours.ranking("noise")[:k]) == set(np.argsort(noise_sum)[::-1][:k])
@@ -117,7 +119,8 @@ def test_completeness_delta_validates_the_quadrature(pair):
 def test_faig_resumes_after_interruption_with_identical_ranking(pair, tmp_path, monkeypatch):
     *_, baseline, target = pair
     data = tiny_data(3)
-    full = FAIG(baseline, target).attribute(data, n_steps=4, quadrature="riemann_middle", progress=False, engine=LocalEngine(1))
+    kw = dict(n_steps=4, quadrature="riemann_middle", progress=False, engine=LocalEngine(1))
+    full = FAIG(baseline, target).attribute(data, **kw)
     f = FAIG(baseline, target)
     real, calls = f.attribute_image, []
 
@@ -129,11 +132,11 @@ def test_faig_resumes_after_interruption_with_identical_ranking(pair, tmp_path, 
 
     monkeypatch.setattr(f, "attribute_image", flaky)
     with pytest.raises(KeyboardInterrupt):
-        f.attribute(data, n_steps=4, quadrature="riemann_middle", cache_dir=tmp_path / "cache", progress=False, engine=LocalEngine(1))
+        f.attribute(data, cache_dir=tmp_path / "cache", **kw)
     saved = list((tmp_path / "cache").rglob("*.npz"))
     assert len(saved) == 2 and not list((tmp_path / "cache").rglob("*.tmp*"))
     calls.clear()
-    resumed = f.attribute(data, n_steps=4, quadrature="riemann_middle", cache_dir=tmp_path / "cache", progress=False, engine=LocalEngine(1))
+    resumed = f.attribute(data, cache_dir=tmp_path / "cache", **kw)
     assert len(calls) == 1  # only the missing image was computed
     assert np.array_equal(resumed.ranking("blur"), full.ranking("blur"))
     assert np.array_equal(resumed.score("blur"), full.score("blur"))
@@ -203,7 +206,8 @@ def test_non_finite_loss_stops_with_a_clear_error(pair):
     data.inputs["noise"][1] = data.inputs["noise"][1].clone()
     data.inputs["noise"][1][0, 0, 0, 0] = float("nan")
     with pytest.raises(AttributionError, match="non-finite .* image 'img1.png'"):
-        FAIG(baseline, target).attribute(data, n_steps=2, quadrature="riemann_middle", progress=False, engine=LocalEngine(1))
+        FAIG(baseline, target).attribute(data, n_steps=2, quadrature="riemann_middle", progress=False,
+                                         engine=LocalEngine(1))
 
 
 def test_parallel_images_give_the_same_scores(pair):
@@ -214,6 +218,6 @@ def test_parallel_images_give_the_same_scores(pair):
     one = f.attribute(data, n_steps=6, quadrature="riemann_middle", progress=False, engine=LocalEngine(1))
     two = f.attribute(data, n_steps=6, quadrature="riemann_middle", progress=False, engine=LocalEngine(2))
     assert torch.get_num_threads() == threads  # restored after the parallel run
-    np.testing.assert_allclose(two.score("blur"), one.score("blur"), rtol=1e-4, atol=1e-7 * np.abs(one.score("blur")).max())
-    k = max(1, len(one.score("blur")) // 100)
+    np.testing.assert_allclose(two.score("blur"), one.score("blur"), rtol=1e-4,
+                               atol=1e-7 * np.abs(one.score("blur")).max())
     assert set(two.top("blur", 1)) == set(one.top("blur", 1))

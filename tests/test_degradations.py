@@ -123,8 +123,10 @@ def test_degradation_names_folders_and_words():
                                                                      "JPEG (q 30)", "deJPEG (q 30)")
     assert degradation("blur").folder == "Blur2_LRbicx2" and degradation("noise0.1").folder == "LRbicx2_noise0.1"
     assert degradation("blur2").name == "blur" and degradation("jpeg").folder == "LRbicx2_jpeg50"
-    assert degradation("blur1+noise").name == "blur1+noise" and degradation("blur1+noise").folder == "LRbicx2_blur1+noise0.1"
-    assert degradation("blur").mask_folder == "maskdeblurfilter" and degradation("jpeg").mask_folder == "maskjpeg50filter"
+    assert degradation("blur1+noise").name == "blur1+noise"
+    assert degradation("blur1+noise").folder == "LRbicx2_blur1+noise0.1"
+    assert degradation("blur").mask_folder == "maskdeblurfilter"
+    assert degradation("jpeg").mask_folder == "maskjpeg50filter"
     assert degradation("blur+noise").input == "blurry+noisy" and degradation("clean") is CLEAN
     for bad, why in (("noise+blur", "pipeline order"), ("jpeg0", "quality"), ("blur0", "must be > 0"),
                      ("sharpen", "unknown degradation"), ("blur+blur1", "each operator once")):

@@ -96,7 +96,8 @@ def test_rank_all_reuses_and_invalidates(tmp_path):
     assert other["faig"].info.get("source") is None and other["random"].info["source"] == "saved scores"
     data2 = tiny_data(2, seed=5)
     assert rank_all(baseline, target, data2, **kw, methods=["ig"])["ig"].info.get("source") is None
-    assert rank_all(target, baseline, data, **kw, methods=["abs_filter_change"])["abs_filter_change"].info.get("source") is None
+    swapped = rank_all(target, baseline, data, **kw, methods=["abs_filter_change"])["abs_filter_change"]
+    assert swapped.info.get("source") is None
     # an incomplete folder (no meta.json after an interrupted save) is recomputed
     (Layout(tmp_path / "res").rankings("n", "d", "random") / "meta.json").unlink()
     (Layout(tmp_path / "res").rankings("n", "d", "random") / "noise_index.txt").unlink()

@@ -32,7 +32,8 @@ from ..parameter_path import ParameterPath
 from ..quadrature import ADAPTIVE, ADAPTIVE_MAX, check, refinements  # noqa: F401 (ADAPTIVE_MAX re-exported)
 
 __all__ = ["FilterScores", "Attribution", "METHODS", "register", "method_class", "resolve_methods", "attribute",
-           "Refiner", "Change", "check_finite", "DEFAULT_QUADRATURE", "DEFAULT_STEPS", "ADAPTIVE_DELTA", "ADAPTIVE_CHANGE"]
+           "Refiner", "Change", "check_finite", "DEFAULT_QUADRATURE", "DEFAULT_STEPS", "ADAPTIVE_DELTA",
+           "ADAPTIVE_CHANGE"]
 
 #: default quadrature (see ``benchmarks/bench_faig.py`` and the README's speed table)
 DEFAULT_QUADRATURE, DEFAULT_STEPS = ADAPTIVE, ADAPTIVE_MAX
