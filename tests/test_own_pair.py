@@ -26,8 +26,8 @@ from faig_helpers.train import PairRecipe, TrainConfig, make_pair
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 FULL_SIZE = {  # name → (architecture, scale, filters)
-    "msrresnet_x4": (dict(arch="MSRResNet", num_feat=64, num_block=16, upscale=4), 4, 168_320),
-    "srcnn_style_x2": (dict(arch="SRCNNStyle", channels=(64, 128, 128, 128, 128, 128), upscale=2), 2, 156_224),
+    "msrresnet_x4": (dict(type="MSRResNet", num_feat=64, num_block=16, upscale=4), 4, 168_320),
+    "srcnn_style_x2": (dict(type="SRCNNStyle", channels=(64, 128, 128, 128, 128, 128), upscale=2), 2, 156_224),
 }
 #: small settings so that full-size networks stay within the CI budget (the defaults are for real runs)
 FAST = {"01": dict(n_steps=4, quadrature="riemann_middle", check_crop=8, reference_steps=4, convergence_images=1, convergence_nodes=[2, 4],
