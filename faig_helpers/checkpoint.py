@@ -47,7 +47,8 @@ def experiment_checkpoint(folder: str | os.PathLike) -> Path:
     models = folder / "models" if (folder / "models").is_dir() else folder
     if (models / "net_g_latest.pth").is_file():
         return models / "net_g_latest.pth"
-    iters = [(int(m.group(1)), p) for p in models.glob("net_g_*.pth") if (m := re.fullmatch(r"net_g_(\d+)\.pth", p.name))]
+    iters = [(int(m.group(1)), p) for p in models.glob("net_g_*.pth")
+             if (m := re.fullmatch(r"net_g_(\d+)\.pth", p.name))]
     if not iters:
         raise CheckpointError(f"{folder}: no models/net_g_latest.pth or models/net_g_{{iter}}.pth: not a BasicSR "
                               "experiment folder")

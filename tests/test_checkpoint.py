@@ -21,7 +21,8 @@ def test_params_ema_is_preferred(tmp_path, sd):
 def test_accepted_layouts(tmp_path, sd, wrap):
     torch.save(wrap(sd), tmp_path / "m.pth")
     net = load_model(tmp_path / "m.pth")
-    assert isinstance(net, MSRResNet) and torch.equal(net.state_dict()["body.1.conv2.weight"], sd["body.1.conv2.weight"])
+    assert isinstance(net, MSRResNet)
+    assert torch.equal(net.state_dict()["body.1.conv2.weight"], sd["body.1.conv2.weight"])
 
 
 def test_save_round_trip_in_basicsr_format(tmp_path, sd):
@@ -116,7 +117,8 @@ def test_explicit_arch_modules_and_state_dicts(tmp_path, sd):
     net = load_model(tmp_path / "m.pth", arch={"type": "MSRResNet", "num_feat": 8, "num_block": 2, "upscale": 2})
     assert isinstance(net, MSRResNet)
     with pytest.raises(CheckpointError, match=r"m.pth: the state dict for MSRResNet does not fit MSRResNet: "
-                                              r"'conv_first.weight' has shape \(8, 3, 3, 3\), the network \(4, 3, 3, 3\)"):
+                                              r"'conv_first.weight' has shape \(8, 3, 3, 3\), the network "
+                                              r"\(4, 3, 3, 3\)"):
         load_model(tmp_path / "m.pth", arch={"type": "MSRResNet", "num_feat": 4, "num_block": 2, "upscale": 2})
     own = torch.nn.Sequential(torch.nn.Conv2d(3, 12, 3, padding=1), torch.nn.PixelShuffle(2)).train()
     assert load_model(own) is own and not own.training

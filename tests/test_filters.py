@@ -90,8 +90,9 @@ def test_filters_of_any_kernel_size_and_groups():
     torch.testing.assert_close(fi.per_filter(sd), flat.sum(1))
     pick = np.array([0, 17, 18, 25, len(fi) - 1])
     masks = fi.masks(pick)
-    assert {n: tuple(m.shape) for n, m in masks.items()} == {"head.weight": (6, 3, 1, 1), "depthwise.weight": (6, 1, 1, 1),
-                                                           "grouped.weight": (4, 3, 1, 1), "point.weight": (12, 4, 1, 1)}
+    assert {n: tuple(m.shape) for n, m in masks.items()} == {
+        "head.weight": (6, 3, 1, 1), "depthwise.weight": (6, 1, 1, 1), "grouped.weight": (4, 3, 1, 1),
+        "point.weight": (12, 4, 1, 1)}
     assert torch.cat([m.reshape(-1) for m in masks.values()]).nonzero().flatten().tolist() == pick.tolist()
     layer, o, i = fi.locate(np.arange(len(fi)))
     assert np.array_equal(fi.to_index(layer, o, i), np.arange(len(fi)))
