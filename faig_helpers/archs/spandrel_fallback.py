@@ -12,9 +12,9 @@ What FAIG needs from a spandrel model, and what is done for it:
   and PLKSR writes into its input in place in eval mode (autograd fails). Their modules with a
   training-only forward (``Conv3XC``, ``PLKConv2d``, ``RectSparsePLKConv2d``) always run that forward —
   the same function, computed from the weights that are trained — whatever ``.eval()`` says; SPAN's fused
-  ``eval_conv`` copies are marked as holding no filters. Every model then gets one forward/backward probe:
-  a backward that fails, or a conv weight without a gradient, is refused with one line naming the
-  architecture.
+  ``eval_conv`` copies become buffers (still in the state dict; no filters, not moved along the path).
+  Every model then gets one forward/backward probe: a backward that fails, a conv weight without a
+  gradient or a parameter the forward does not use is refused with one line naming the architecture.
 * **the caller's tensors are never changed**: inputs are cloned before the forward (RCAN scales its
   input in place).
 * **the caller's state dict is never changed**: spandrel is given a copy (its SwinIR loader pops keys).
@@ -209,6 +209,15 @@ def _swap_class(module: nn.Module, mixin: type, **attrs) -> None:
     module.__class__ = _classes[key]
 
 
+def _as_buffers(module: nn.Module) -> None:
+    """A fused copy: its parameters become (persistent) buffers — still in the state dict, but neither
+    filters nor moved along the path nor differentiated (the forward never uses them)."""
+    setattr(module, NOT_FILTERS, True)
+    for name, p in list(module.named_parameters(recurse=False)):
+        delattr(module, name)
+        module.register_buffer(name, p.detach())
+
+
 def _clone_inputs(module: nn.Module, args: tuple) -> tuple:
     return tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
 
@@ -221,14 +230,19 @@ def check_gradients(model: nn.Module, arch: str, in_channels: int = 3, size: int
     x = torch.rand(1, in_channels, size, size, generator=torch.Generator().manual_seed(0))
     try:
         out = functional_call(model, params, (x.to(next(iter(params.values())).device),))
-        grads = torch.autograd.grad(out.float().square().sum(), [params[n] for n in index.names], allow_unused=True)
+        grads = dict(zip(params, torch.autograd.grad(out.float().square().sum(), list(params.values()),
+                                                     allow_unused=True)))
     except Exception as e:
         raise ArchitectureError(f"spandrel {arch}: forward/backward fails in eval mode ({type(e).__name__}: "
                                 f"{str(e).splitlines()[0][:120]}); FAIG needs a gradient for every filter") from None
-    missing = [n for n, g in zip(index.names, grads) if g is None]
+    missing = [n for n in index.names if grads[n] is None]
     if missing:
         raise ArchitectureError(f"spandrel {arch}: {len(missing)} of {len(index.names)} conv weights get no gradient "
                                 f"in eval mode (first: '{missing[0]}'); FAIG needs a gradient for every filter")
+    unused = [n for n, g in grads.items() if g is None]
+    if unused:
+        raise ArchitectureError(f"spandrel {arch}: {len(unused)} parameters are not used by the forward (first: "
+                                f"'{unused[0]}'); FAIG differentiates every parameter along the path")
 
 
 def _probe_size(desc) -> int:
@@ -241,12 +255,12 @@ def _probe_size(desc) -> int:
 def prepare(model: nn.Module, arch: str, *, scale: int | None = None, call_fn=None, in_channels: int = 3,
             probe_size: int = 16) -> nn.Module:
     """Make a spandrel module fit for FAIG (see the module docstring); eval mode; checks gradients."""
-    for m in model.modules():
+    for m in list(model.modules()):
         name = type(m).__name__
         if name in TRAIN_FORWARD and type(m).__module__.startswith("spandrel."):
             for child in FUSED.get(name, ()):
                 if isinstance(getattr(m, child, None), nn.Module):
-                    setattr(getattr(m, child), NOT_FILTERS, True)
+                    _as_buffers(getattr(m, child))
             _swap_class(m, _TrainForward)
     if call_fn is not None:
         _swap_class(model, _CallFnForward, _faig_call_fn=call_fn)
