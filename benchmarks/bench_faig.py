@@ -35,12 +35,12 @@ RULES = ("riemann_middle", "riemann_trapezoid", "gausslegendre")  # and the orig
 
 #: full-size pairs: the architectures of the paper, briefly trained (real SR models, not converged ones)
 FULLSIZE = {
-    "fullsize-srresnet": PairRecipe(dict(arch="MSRResNet", num_feat=64, num_block=16, upscale=2),
+    "fullsize-srresnet": PairRecipe(dict(type="MSRResNet", num_feat=64, num_block=16, upscale=2),
                                     TrainConfig(iters=200, batch=4, patch=48, lr=2e-4, seed=0,
                                                 ema_decay=0.99),
                                     TrainConfig(iters=200, batch=4, patch=48, lr=5e-4, seed=1,
                                                 mix={"blur": 0.5, "noise": 0.5}, ema_decay=0.99)),
-    "fullsize-srcnn_style": PairRecipe(dict(arch="SRCNNStyle", channels=(64, 128, 128, 128, 128, 128), upscale=2),
+    "fullsize-srcnn_style": PairRecipe(dict(type="SRCNNStyle", channels=(64, 128, 128, 128, 128, 128), upscale=2),
                                        TrainConfig(iters=200, batch=4, patch=48, lr=2e-4, seed=0,
                                                    ema_decay=0.99),
                                        TrainConfig(iters=200, batch=4, patch=48, lr=5e-4, seed=1,

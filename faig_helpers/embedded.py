@@ -29,10 +29,10 @@ MODELS = DATA / "models"
 
 #: the embedded model pairs and their training recipes (see the README for what was tried)
 PAIRS = {
-    "srresnet": PairRecipe(dict(arch="MSRResNet", num_feat=32, num_block=4, upscale=2),
+    "srresnet": PairRecipe(dict(type="MSRResNet", num_feat=32, num_block=4, upscale=2),
                            TrainConfig(iters=4000, lr=2e-4, seed=0),
                            TrainConfig(iters=4000, lr=5e-4, mix={"blur": 0.5, "noise": 0.5}, seed=1)),
-    "srcnn_style": PairRecipe(dict(arch="SRCNNStyle", channels=(32, 32, 32, 32, 32, 32), upscale=2),
+    "srcnn_style": PairRecipe(dict(type="SRCNNStyle", channels=(32, 32, 32, 32, 32, 32), upscale=2),
                               TrainConfig(iters=4000, lr=5e-4, seed=0),
                               TrainConfig(iters=4000, lr=1e-3, mix={"blur": 0.3333, "noise": 0.3333}, exclusive=True,
                                           seed=1), identity_init=True),

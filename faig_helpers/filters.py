@@ -1,8 +1,9 @@
 """Filters and the global filter index.
 
-A *filter* is one 3×3 kernel ``W[o, i]`` of a conv weight of shape (out, in, 3, 3); biases are
-never filters. The global index runs over the conv weights in state-dict order, row-major over
-(o, i) within each: ``index = offset[layer] + o * in + i``.
+A *filter* is one kernel ``W[o, i]`` of an ``nn.Conv2d`` weight of shape (out, in/groups, kh, kw), whatever
+the kernel size (1×1, 3×3, 7×7…) and groups; biases and all other parameters are never filters. The global
+index runs over the conv weights in network order, row-major over (o, i) within each:
+``index = offset[layer] + o * (in/groups) + i``.
 """
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from .errors import ConfigError
 
-__all__ = ["FilterIndex", "top_count", "ranking_from_scores", "top_set", "jaccard", "top_jaccard", "top_sets_agree"]
+__all__ = ["FilterIndex", "NOT_FILTERS", "top_count", "ranking_from_scores", "top_set", "jaccard", "top_jaccard",
+           "top_sets_agree"]
 
 
 def top_count(n_filters: int, percent: float) -> int:
@@ -60,22 +63,65 @@ def top_sets_agree(a: np.ndarray, b: np.ndarray, percent: float = 1.0, rtol: flo
     return True
 
 
+#: a Conv2d (or Linear) module with this attribute set to True holds no filters of its own (e.g. SPAN's
+#: ``eval_conv``, a fused copy recomputed from other weights): :meth:`FilterIndex.from_module` skips it
+NOT_FILTERS = "faig_not_filters"
+UNITS = ("conv", "conv+linear")
+
+
 @dataclass(frozen=True)
 class FilterIndex:
-    """Vectorised mapping between global filter indices and (parameter name, out, in)."""
+    """Vectorised mapping between global filter indices and (parameter name, out, in).
+
+    ``names``: the weights holding filters, in network order; ``shapes``: (out, in) per weight, ``in`` being
+    in_channels / groups for a grouped conv and 1 for a Linear weight (one unit per output row);
+    ``entries``: the number of values in one filter per weight (kh·kw; in_features for a Linear row);
+    ``kinds``: 'conv' or 'linear' per weight (empty: all conv).
+    """
 
     names: tuple[str, ...]
-    shapes: tuple[tuple[int, int], ...]  # (out, in) per conv weight
+    shapes: tuple[tuple[int, int], ...]  # (out, in) per weight
+    entries: tuple[int, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    @classmethod
+    def from_module(cls, model: nn.Module, units: str = "conv") -> "FilterIndex":
+        """The filters of a network: one per (out, in) kernel of every ``nn.Conv2d`` weight, whatever its
+        kernel size and groups, in ``named_parameters`` order (biases, PReLU, norms, attention and Linear
+        weights are never filters). ``units='conv+linear'`` also counts each output row of an ``nn.Linear``
+        weight as one unit (for transformer SR networks)."""
+        if units not in UNITS:
+            raise ConfigError(f"units must be one of {UNITS}, got '{units}'")
+        kinds: dict[int, str] = {}
+        for m in model.modules():
+            if getattr(m, NOT_FILTERS, False) or not isinstance(getattr(m, "weight", None), nn.Parameter):
+                continue
+            if isinstance(m, nn.Conv2d):
+                kinds[id(m.weight)] = "conv"
+            elif units == "conv+linear" and isinstance(m, nn.Linear):
+                kinds[id(m.weight)] = "linear"
+        rows = [(n, p, kinds[id(p)]) for n, p in model.named_parameters() if id(p) in kinds]
+        return cls._from_rows(rows)
 
     @classmethod
     def from_state_dict(cls, sd: Mapping[str, torch.Tensor]) -> "FilterIndex":
-        conv = [(k, tuple(v.shape[:2])) for k, v in sd.items()
-                if k.endswith("weight") and v.ndim == 4]
-        return cls(tuple(k for k, _ in conv), tuple(s for _, s in conv))
+        """Fallback without the module: every 4-D ``*weight`` tensor is a conv weight, in state-dict order."""
+        return cls._from_rows([(k, v, "conv") for k, v in sd.items() if k.endswith("weight") and v.ndim == 4])
+
+    @classmethod
+    def _from_rows(cls, rows: list[tuple[str, torch.Tensor, str]]) -> "FilterIndex":
+        shapes = tuple((int(v.shape[0]), int(v.shape[1]) if k == "conv" else 1) for _, v, k in rows)
+        entries = tuple(int(v[0, 0].numel()) if k == "conv" else int(v.shape[1]) for _, v, k in rows)
+        kinds = tuple(k for *_, k in rows)
+        return cls(tuple(n for n, *_ in rows), shapes, entries, () if set(kinds) <= {"conv"} else kinds)
+
+    def kind(self, layer: int) -> str:
+        """'conv' or 'linear' for the weight at position ``layer``."""
+        return self.kinds[layer] if self.kinds else "conv"
 
     @property
     def counts(self) -> np.ndarray:
-        """Number of filters per conv weight (out × in)."""
+        """Number of filters per weight (out × in)."""
         return np.array([o * i for o, i in self.shapes], dtype=np.int64)
 
     @property
@@ -103,29 +149,37 @@ class FilterIndex:
 
     def to_index(self, layer: np.ndarray | list, out: np.ndarray, inp: np.ndarray) -> np.ndarray:
         """(layer position or parameter name, out, in) → global index."""
-        layer = np.asarray([self.names.index(l) if isinstance(l, str) else l for l in np.atleast_1d(layer)])
+        pos = {n: p for p, n in enumerate(self.names)}
+        layer = np.asarray([pos[l] if isinstance(l, str) else l for l in np.atleast_1d(layer)], dtype=np.int64)
         n_in = np.array([i for _, i in self.shapes], dtype=np.int64)[layer]
         return self.offsets[layer] + np.asarray(out) * n_in + np.asarray(inp)
 
     def layer_table(self) -> list[dict]:
-        """One row per conv weight: name, filters, first index, shape (for plots and tables)."""
+        """One row per weight: name, filters, first index, shape (for plots and tables)."""
         return [dict(layer=p, name=n, filters=int(c), first_index=int(f), out=o, inp=i)
                 for p, (n, c, f, (o, i)) in enumerate(zip(self.names, self.counts, self.offsets, self.shapes))]
 
+    def _rows(self, tensors: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
+        """Each weight as (filters, entries): row-major over (out, in), one filter a row."""
+        return [tensors[n].reshape(int(c), -1) for n, c in zip(self.names, self.counts)]
+
     def flatten(self, tensors: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """Stack the conv weights of ``tensors`` (name → (out, in, 3, 3)) into (n_filters, 9)."""
-        return torch.cat([tensors[n].reshape(-1, tensors[n].shape[-2] * tensors[n].shape[-1])
-                          for n in self.names])
+        """Every filter's values in global order as one (n_filters, max entries) tensor; a filter with fewer
+        entries than the largest (a 1×1 kernel next to 3×3 ones) is zero-padded on the right."""
+        rows = self._rows(tensors)
+        width = max((r.shape[1] for r in rows), default=0)
+        return torch.cat([torch.nn.functional.pad(r, (0, width - r.shape[1])) for r in rows])
 
     def per_filter(self, tensors: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """Σ over each filter's kernel entries, in global order: (n_filters,)."""
-        return torch.cat([tensors[n].sum(dim=(-2, -1)).reshape(-1) for n in self.names])
+        """Σ over each filter's entries (any kernel size), in global order: (n_filters,)."""
+        return torch.cat([r.sum(dim=1) for r in self._rows(tensors)])
 
     def masks(self, index: np.ndarray) -> dict[str, torch.Tensor]:
-        """Boolean (out, in, 1, 1) masks per conv weight, True for the filters in ``index``."""
+        """Boolean masks per weight, True for the filters in ``index``: (out, in, 1, 1) for a conv weight,
+        (out, 1) for a Linear weight — they broadcast over the kernel entries."""
         flat = torch.zeros(len(self), dtype=torch.bool)
         flat[torch.as_tensor(np.asarray(index, dtype=np.int64))] = True
         out = {}
-        for n, f, c, (o, i) in zip(self.names, self.offsets, self.counts, self.shapes):
-            out[n] = flat[f:f + c].reshape(o, i, 1, 1)
+        for p, (n, f, c, (o, i)) in enumerate(zip(self.names, self.offsets, self.counts, self.shapes)):
+            out[n] = flat[f:f + c].reshape(o, i, 1, 1) if self.kind(p) == "conv" else flat[f:f + c].reshape(o, 1)
         return out

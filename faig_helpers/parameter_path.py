@@ -52,7 +52,8 @@ class ParameterPath:
         self.names = list(tt)
         self.theta = {n: put(tt[n]) for n in self.names}
         self.theta_bar = {n: put(tb[n]) for n in self.names}
-        self.index = FilterIndex.from_state_dict(self.theta)
+        self.index = FilterIndex.from_module(target) if isinstance(target, nn.Module) else \
+            FilterIndex.from_state_dict(self.theta)
 
     def difference(self) -> dict[str, torch.Tensor]:
         """θ̄ − θ per parameter."""

@@ -169,8 +169,8 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
 
 @dataclass
 class PairRecipe:
-    """How a baseline/target pair is trained: the architecture (``archs.describe`` form), the
-    baseline's run on clean inputs (from scratch) and the target's on the mix (from the baseline)."""
+    """How a baseline/target pair is trained: the architecture (``archs.describe`` form, ``{'type': ...}``),
+    the baseline's run on clean inputs (from scratch) and the target's on the mix (from the baseline)."""
 
     spec: dict
     baseline: TrainConfig

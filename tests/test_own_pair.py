@@ -26,8 +26,8 @@ from faig_helpers.train import PairRecipe, TrainConfig, make_pair
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 FULL_SIZE = {  # name → (architecture, scale, filters)
-    "msrresnet_x4": (dict(arch="MSRResNet", num_feat=64, num_block=16, upscale=4), 4, 168_320),
-    "srcnn_style_x2": (dict(arch="SRCNNStyle", channels=(64, 128, 128, 128, 128, 128), upscale=2), 2, 156_224),
+    "msrresnet_x4": (dict(type="MSRResNet", num_feat=64, num_block=16, upscale=4), 4, 168_320),
+    "srcnn_style_x2": (dict(type="SRCNNStyle", channels=(64, 128, 128, 128, 128, 128), upscale=2), 2, 156_224),
 }
 #: small settings so that full-size networks stay within the CI budget (the defaults are for real runs)
 FAST = {"01": dict(n_steps=4, quadrature="riemann_middle", check_crop=8, reference_steps=4, convergence_images=1, convergence_nodes=[2, 4],
@@ -55,8 +55,8 @@ def own(tmp_path_factory):
         subprocess.run([sys.executable, "-m", "faig_helpers", "degrade", str(hr), str(root / f"x{scale}"),
                         "--scale", str(scale)], check=True, capture_output=True)
         quick = dict(batch=2, patch=12 * scale, ema_decay=0.0, save_every=10**6, threads=None)
-        recipe = PairRecipe(spec, TrainConfig(iters=1, lr=1e-4, mode="clean", seed=0, **quick),
-                            TrainConfig(iters=3, lr=1e-3, mode="mix", seed=1, **quick))
+        recipe = PairRecipe(spec, TrainConfig(iters=1, lr=1e-4, seed=0, **quick),
+                            TrainConfig(iters=3, lr=1e-3, mix={"blur": 0.5, "noise": 0.5}, seed=1, **quick))
         pairs[name] = make_pair(recipe, TRAIN_DIR, root / f"{name}_baseline.pth", root / f"{name}_target.pth",
                                 progress=False)
     return root, pairs
