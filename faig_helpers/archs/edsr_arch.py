@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from ..errors import ArchitectureError
-from .msrresnet_arch import ResidualBlockNoBN, block_count, only_keys
+from .arch_util import block_count, only_keys
+from .msrresnet_arch import ResidualBlockNoBN
 from .registry import register_arch
 
 __all__ = ["Upsample", "EDSR"]

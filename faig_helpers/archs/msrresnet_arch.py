@@ -2,7 +2,6 @@
 ``conv_hr``, ``conv_last``; output = net(x) + bilinear(x). Full size: 64 features, 16 blocks."""
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import torch
@@ -10,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ArchitectureError
+from .arch_util import block_count, only_keys
 from .registry import register_arch
 
 __all__ = ["ResidualBlockNoBN", "MSRResNet"]
@@ -27,21 +27,6 @@ class ResidualBlockNoBN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.conv2(F.relu(self.conv1(x)))
         return x + out if self.res_scale == 1 else x + out * self.res_scale
-
-
-def only_keys(sd: Mapping[str, torch.Tensor], pattern: str) -> bool:
-    """Whether every key of ``sd`` is ``pattern`` (a regex of the module path) + ``.weight``/``.bias``."""
-    rx = re.compile(rf"(?:{pattern})\.(?:weight|bias)")
-    return all(rx.fullmatch(k) for k in sd)
-
-
-def block_count(sd: Mapping[str, torch.Tensor], pattern: str) -> int:
-    """Number of blocks ``N`` with a key matching ``pattern`` (a regex with one group for N)."""
-    found = {int(m.group(1)) for k in sd if (m := re.match(pattern, k))}
-    if found and found != set(range(len(found))):
-        raise ArchitectureError(f"blocks {sorted(set(range(max(found) + 1)) - found)[:3]} missing from "
-                                f"the keys matching '{pattern}'")
-    return len(found)
 
 
 @register_arch

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ArchitectureError
-from .msrresnet_arch import block_count, only_keys
+from .arch_util import block_count, only_keys
 from .registry import register_arch
 
 __all__ = ["ResidualDenseBlock", "RRDB", "RRDBNet"]

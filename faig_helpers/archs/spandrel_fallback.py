@@ -41,7 +41,8 @@ from torch.func import functional_call
 from ..errors import ArchitectureError
 from ..filters import NOT_FILTERS, FilterIndex
 
-__all__ = ["import_spandrel", "available", "spandrel_version", "detect", "load", "build", "describe", "check_gradients"]
+__all__ = ["import_spandrel", "available", "spandrel_version", "detect", "load", "build", "describe", "check_gradients",
+           "prepare", "unavailable_reason"]
 
 log = logging.getLogger(__name__)
 
