@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .archs import model_scale
 from .checkpoint import save_checkpoint
 from .degradations import OPERATORS, degradation, downsample, quantize
 from .images import list_images, read_image
@@ -112,7 +113,7 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
     """Train ``net`` (optionally initialised from state dict ``init``) at its own scale and save the
     EMA weights. A resume file ``<out_path>.resume.pt`` is kept while training and removed at the end.
     """
-    scale = int(getattr(net, "upscale", 2))
+    scale = model_scale(net)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)

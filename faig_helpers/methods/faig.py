@@ -89,9 +89,10 @@ class FAIG(Attribution):
                 params = {n: v.detach().requires_grad_() for n, v in path.params(float(a)).items()}
                 for d, x in enumerate(xs):
                     loss = ((path(x, params, model) - y) ** 2).sum()
-                    grads = torch.autograd.grad(loss, list(params.values()))
+                    grads = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
                     for s, g in zip(acc[d].values(), grads):
-                        s.add_(g, alpha=float(w))
+                        if g is not None:  # a parameter the forward does not use has no gradient
+                            s.add_(g, alpha=float(w))
         return dict(A=np.stack([per_filter(a).cpu().double().numpy() for a in acc]), delta=np.array(deltas()),
                     nodes=np.array(steps.nodes))
 

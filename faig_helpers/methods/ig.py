@@ -53,8 +53,9 @@ class IntegratedGradients(Attribution):
                 out = path(x0 + a.view(-1, 1, 1, 1) * (x1 - x0), params, model)
                 loss = (out.sum(dim=(1, 2, 3)) * w).sum()  # Σ_k w_k Σ f(x_k): its gradient is Σ_k w_k g_k
                 check_finite(loss.detach(), f"IG output for {where}")
-                for t, g in zip(acc.values(), torch.autograd.grad(loss, list(params.values()))):
-                    t.add_(g)
+                for t, g in zip(acc.values(), torch.autograd.grad(loss, list(params.values()), allow_unused=True)):
+                    if g is not None:
+                        t.add_(g)
         return self.index.per_filter({n: t.abs() for n, t in acc.items()}).cpu().double().numpy()
 
     def reduce(self, results: list[dict[str, np.ndarray]], degradations: list[str], info: dict) -> FilterScores:

@@ -1,0 +1,91 @@
+"""What callers read from the method registry, and the one notebook set-up."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import faig_helpers as fl  # noqa: E402
+from faig_helpers.__main__ import main  # noqa: E402
+
+from helpers import save_tiny_root, tiny_data, tiny_pair  # noqa: E402
+
+
+@pytest.fixture
+def throwaway():
+    """A method registered for one test (and removed afterwards): filters ranked by their weight norm."""
+
+    @fl.register
+    class WeightNorm(fl.Attribution):
+        name, inputs = "weight_norm_test", ()
+
+        def reduce(self, results, degradations, info):
+            norm = self.index.per_filter({n: self.path.theta[n].abs() for n in self.index.names}).double().numpy()
+            return fl.FilterScores(self.name, {d: norm for d in degradations}, info=info)
+
+    yield WeightNorm
+    del fl.METHODS["weight_norm_test"]
+
+
+def test_a_registered_method_reaches_the_table_the_curves_and_the_cli(throwaway, tmp_path):
+    assert throwaway.label == "weight_norm_test" and throwaway.colour is not None  # defaults filled in
+    assert all(throwaway.colour != m.colour for n, m in fl.METHODS.items() if n != throwaway.name)
+    b, t = tiny_pair(tmp_path)
+    baseline, target = fl.load_pair(b, t)
+    data = tiny_data(2)
+    ranked = fl.rank_all(baseline, target, data, results=tmp_path / "res", net="n", dataset="d", n_steps=2,
+                         quadrature="riemann_middle", progress=False)  # methods=None: every registered method
+    assert "weight_norm_test" in ranked
+    table = fl.compare(baseline, target, ranked, data, (0, 10, 100), progress=False)
+    assert set(table.method) == set(fl.METHODS)
+    axes = fl.plots.plot_substitution_table(table, [10])
+    assert "weight_norm_test" in [t.get_text() for t in axes[0].get_yticklabels()]
+    grid = fl.plots.plot_substitution_curves(table)
+    assert "weight_norm_test" in [t.get_text() for t in grid[0, 0].get_legend().get_texts()]
+    plt.close("all")
+    save_tiny_root(data, tmp_path / "root")
+    out = tmp_path / "cli"
+    main(["rank", "--method", "weight_norm_test", "--baseline", str(b), "--target", str(t), "--dataset-root",
+          str(tmp_path / "root"), "--out", str(out)])
+    np.testing.assert_array_equal(fl.load_scores(out, "x").ranking("blur"), ranked["weight_norm_test"].ranking("blur"))
+
+
+def test_setup_loads_pairs_data_and_rankings(tmp_path, monkeypatch):
+    b, t = tiny_pair(tmp_path)
+    save_tiny_root(tiny_data(2), tmp_path / "root")
+    monkeypatch.setenv("FAIG_LAB_RESULTS_DIR", str(tmp_path / "env_results"))
+    lab = fl.setup({"tiny": (str(b), str(t))}, dataset_root=tmp_path / "root", methods=["faig", "random"],
+                   n_steps=2, quadrature="riemann_middle", device="cpu", figures_dir=tmp_path / "figs")
+    p = lab.pair
+    assert lab.net == "tiny" and p.dataset_name == "root" and p.degradations == ["blur", "noise"]
+    assert lab.results == tmp_path / "env_results" and lab.figures == tmp_path / "figs"  # env beats default
+    assert set(lab.rankings["tiny"]) == {"faig", "random"} and len(p.index) == len(lab.rankings["tiny"]["faig"])
+    assert (lab.layout.rankings("tiny", "root", "faig") / "blur_index.txt").is_file()
+    explicit = fl.setup({"tiny": (str(b), str(t))}, dataset_root=tmp_path / "root", rank=False,
+                        results_dir=tmp_path / "explicit")
+    assert explicit.results == tmp_path / "explicit"  # an explicit parameter beats the environment
+    assert explicit.methods == list(fl.METHODS) and explicit.quadrature == fl.DEFAULT_QUADRATURE
+    mods = fl.setup({"m": dict(baseline=p.baseline, target=p.target, dataset_root=tmp_path / "root")}, rank=False)
+    assert torch.equal(next(iter(mods.pair.target.parameters())), next(iter(p.target.parameters())))
+
+
+def test_setup_defaults_to_the_embedded_pairs():
+    lab = fl.setup(rank=False)
+    from faig_helpers.embedded import PAIRS
+
+    assert list(lab.pairs) == list(PAIRS) and all(p.data.degradations for p in lab.pairs.values())
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(pairs={}), "pairs is empty"),
+    (dict(pairs={"x": ("a.pth",)}), r"pairs\['x'\]: expected \(baseline, target\)"),
+    (dict(pairs={"x": {"baseline": "a.pth"}}), r"pairs\['x'\]: expected keys baseline, target"),
+    (dict(net="nope"), "net 'nope' is not one of the pairs"),
+    (dict(methods=["gradcam"]), "unknown attribution method 'gradcam'"),
+    (dict(device="cuda:7"), "no CUDA device" if not torch.cuda.is_available() else "invalid device"),
+])
+def test_setup_bad_parameters_are_one_clear_error(kwargs, match):
+    with pytest.raises(fl.FaigLabError, match=match):
+        fl.setup(rank=False, **kwargs)
