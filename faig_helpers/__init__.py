@@ -25,9 +25,9 @@ from .filters import FilterIndex, jaccard, ranking_from_scores, top_count, top_j
 from .images import crop, crop_box, read_image, to_image, to_tensor, upscale_nearest, write_image
 from .lab import Lab, Pair, resolve_device, setup
 from .layout import Layout, output_dirs
-from .methods import (ADAPTIVE_DELTA, DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, METHODS, AbsoluteFilterChange,
-                      Attribution, FilterScores, IntegratedGradients, RandomFilters, attribute, method_class,
-                      register, resolve_methods)
+from .methods import (ADAPTIVE_DELTA, DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, METHODS,
+                      PRECISIONS, AbsoluteFilterChange, Attribution, FilterScores, IntegratedGradients, RandomFilters,
+                      attribute, method_class, native_bf16, register, resolve_methods, resolve_precision)
 from .metrics import calculate_psnr, calculate_ssim, colour_shift, gradient_map, output_difference, psnr, ssim
 from .modulation import FilterModulator, lambda_sweep, modulated_state_dict
 from .panel import ModulationPanel
@@ -44,7 +44,7 @@ __all__ = [
     # methods, rankings and filters
     "Attribution", "FilterScores", "METHODS", "register", "method_class", "resolve_methods", "attribute", "FAIG",
     "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters", "DEFAULT_QUADRATURE", "DEFAULT_STEPS",
-    "ADAPTIVE_DELTA", "RULES", "nodes_and_weights", "rank_all", "save_rankings", "load_scores", "load_ranking",
+    "ADAPTIVE_DELTA", "DEFAULT_PRECISION", "PRECISIONS", "native_bf16", "resolve_precision", "RULES", "nodes_and_weights", "rank_all", "save_rankings", "load_scores", "load_ranking",
     "original_faig_scores", "convergence_table", "bootstrap_jaccard", "agreement_by_images", "summarise", "Engine",
     "LocalEngine", "FilterIndex", "top_count", "top_set", "jaccard", "top_jaccard", "top_sets_agree",
     "ranking_from_scores",

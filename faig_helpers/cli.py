@@ -10,7 +10,8 @@ from pathlib import Path
 from .checkpoint import load_pair
 from .degradations import load_dataset, read_manifest
 from .errors import FaigLabError
-from .methods import DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, method_class
+from .engines import LocalEngine
+from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, PRECISIONS, method_class
 from .quadrature import RULES, check
 from .rankings import save_rankings
 
@@ -34,6 +35,11 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
                     help="quadrature nodes; for adaptive the most it may use (the original: 100)")
     ap.add_argument("--quadrature", choices=RULES, default=DEFAULT_QUADRATURE, help="the original: riemann_left")
     ap.add_argument("--device", default=None, help="e.g. cuda, cuda:1 (default: cpu)")
+    ap.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
+                    help="network passes in fp32, bf16 (autocast; sums stay fp32/fp64), or auto: bf16 where the "
+                         "hardware does it natively (AVX512-BF16/AMX CPU, CUDA with bf16)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="images at once on CPU, one core each (default: one per thread); the result is the same")
     ap.add_argument("--seed", type=int, default=0, help="for --method random")
     ap.add_argument("--cache", default=None, help="folder for per-image partial results (resume after interruption)")
     ap.add_argument("--out", required=True, help="output folder")
@@ -54,8 +60,9 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
         elif degradations is None and a.dataset_root is not None:
             degradations = read_manifest(a.dataset_root)["degradations"]
         t0 = time.perf_counter()
-        scores = method_class(a.method)(baseline, target, device=a.device, seed=a.seed).attribute(
-            data, n_steps=a.steps, quadrature=a.quadrature, cache_dir=a.cache, degradations=degradations)
+        runner = method_class(a.method)(baseline, target, device=a.device, seed=a.seed, precision=a.precision)
+        scores = runner.attribute(data, n_steps=a.steps, quadrature=a.quadrature, cache_dir=a.cache,
+                                  degradations=degradations, engine=LocalEngine(a.workers))
         out = save_rankings(a.out, scores)
     except FaigLabError as e:
         ap.exit(2, f"error: {e}\n")

@@ -29,10 +29,12 @@ class Engine(Protocol):
 
 
 class LocalEngine:
-    """Thread pool on this machine. On CPU, ``workers`` images run at once, one intra-op thread each
-    (default: one per intra-op thread): the small convolutions of an SR net scale far better across
-    images than inside one convolution. On a GPU one image runs at a time. Each worker has its own
-    replica of ``model`` (``torch.func.functional_call`` swaps a module's parameters while it runs)."""
+    """Thread pool on this machine. On CPU, ``workers`` images run at once (default: one per intra-op
+    thread), each task on exactly one intra-op thread whatever the worker count: the small convolutions of
+    an SR net scale far better across images than inside one convolution, and a task's floating-point
+    result then never depends on the worker count or on how busy the machine is (the same ranking files
+    every run). On a GPU one image runs at a time. Each worker has its own replica of ``model``
+    (``torch.func.functional_call`` swaps a module's parameters while it runs)."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers
@@ -42,9 +44,17 @@ class LocalEngine:
             device: torch.device) -> Iterator[tuple[Any, Any]]:
         workers = self.workers or (torch.get_num_threads() if device.type == "cpu" else 1)
         workers = max(1, min(workers, len(items)))
+        threads = torch.get_num_threads()
         if workers == 1:
-            for item in items:
-                yield item, task(item, model)
+            try:
+                for item in items:
+                    if device.type == "cpu":
+                        torch.set_num_threads(1)
+                    result = task(item, model)
+                    torch.set_num_threads(threads)  # the caller's setting while it handles the result
+                    yield item, result
+            finally:
+                torch.set_num_threads(threads)
             return
         replicas = self._replicas.setdefault(id(model), [])
         while len(replicas) < workers:
@@ -60,7 +70,6 @@ class LocalEngine:
             finally:
                 free.put(m)
 
-        threads = torch.get_num_threads()
         torch.set_num_threads(1)
         pool = ThreadPoolExecutor(workers)
         try:

@@ -17,6 +17,7 @@ Every notebook starts with the same parameters (papermill convention) and passes
   else the repository's ``results/`` and ``figures/`` (:func:`~faig_helpers.layout.output_dirs`).
 * ``device``: None = CUDA when available, else the CPU.
 * ``methods``: None = every registered method; ``n_steps`` / ``quadrature``: None = the library defaults.
+* ``precision``: of the network passes, 'fp32' (None: the default), 'bf16' or 'auto' (bf16 where native).
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ from .degradations import DatasetRoot, load_dataset
 from .errors import ConfigError
 from .filters import FilterIndex
 from .layout import Layout, output_dirs
-from .methods import DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, resolve_methods
+from .methods import (DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, resolve_methods,
+                      resolve_precision)
 from .rankings import rank_all
 
 __all__ = ["Pair", "Lab", "setup", "resolve_device"]
@@ -101,6 +103,7 @@ class Lab:
     n_steps: int
     quadrature: str
     reuse: bool = True
+    precision: str = DEFAULT_PRECISION
     rankings: dict[str, dict[str, FilterScores]] = field(default_factory=dict)
 
     @property
@@ -122,7 +125,8 @@ class Lab:
             t0 = time.perf_counter()
             got = rank_all(p.baseline, p.target, p.data, results=self.results, net=name, dataset=p.dataset_name,
                            methods=methods or self.methods, n_steps=self.n_steps, quadrature=self.quadrature,
-                           device=self.device, reuse=self.reuse if reuse is None else reuse, progress=progress)
+                           device=self.device, reuse=self.reuse if reuse is None else reuse, progress=progress,
+                           precision=self.precision)
             p.info["ranking_seconds"] = time.perf_counter() - t0
             self.rankings.setdefault(name, {}).update(got)
         return self.rankings
@@ -163,7 +167,7 @@ def setup(pairs: Mapping | None = None, net: str | None = None, dataset_root: st
           results_dir: str | os.PathLike | None = None, figures_dir: str | os.PathLike | None = None,
           device: str | torch.device | None = None, methods: Sequence[str] | None = None,
           n_steps: int | None = None, quadrature: str | None = None, rank: bool = True, reuse: bool = True,
-          progress: bool = False) -> Lab:
+          progress: bool = False, precision: str | None = None) -> Lab:
     """Load every pair and its dataset, resolve the output folders and (``rank``) rank every pair with
     every method, reusing saved rankings of the same models, images and settings (``reuse``). See the
     module docstring for each parameter; a bad one raises :class:`~faig_helpers.errors.ConfigError`."""
@@ -186,8 +190,10 @@ def setup(pairs: Mapping | None = None, net: str | None = None, dataset_root: st
         baseline, target = _load(e)
         out[name] = Pair(name, baseline, target, loaded[key], e.get("dataset_name") or dataset_name or root.name,
                          root)
-    lab = Lab(out, net, results, figures, resolve_device(device), resolve_methods(methods),
-              DEFAULT_STEPS if n_steps is None else int(n_steps), quadrature or DEFAULT_QUADRATURE, reuse)
+    dev = resolve_device(device)
+    lab = Lab(out, net, results, figures, dev, resolve_methods(methods),
+              DEFAULT_STEPS if n_steps is None else int(n_steps), quadrature or DEFAULT_QUADRATURE, reuse,
+              resolve_precision(precision or DEFAULT_PRECISION, dev))
     if rank:
         lab.rank(progress=progress)
     return lab

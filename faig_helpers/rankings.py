@@ -23,7 +23,7 @@ from .engines import Engine
 from .errors import RankingError
 from .io_utils import atomic_path, atomic_save_npy, atomic_write_text, tensor_digest
 from .layout import Layout
-from .methods import DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, method_class, resolve_methods
+from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, method_class, resolve_methods
 
 __all__ = ["RankingError", "INCOMPLETE", "find_ranking_dir", "save_rankings", "load_ranking", "load_scores",
            "rank_all"]
@@ -115,7 +115,7 @@ def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *
              net: str, dataset: str, methods: Sequence[str] | None = None, n_steps: int | None = None,
              quadrature: str | None = None, device: str | torch.device | None = None, seed: int = 0,
              reuse: bool = True, progress: bool = True, degradations: Sequence[str] | None = None,
-             engine: Engine | None = None) -> dict[str, FilterScores]:
+             engine: Engine | None = None, precision: str = DEFAULT_PRECISION) -> dict[str, FilterScores]:
     """Scores of every method (None: every registered one), saved under
     ``{results}/neuron-search/{net}/{dataset}/{method}/``, for each degradation of ``data`` (or of
     ``degradations``).
@@ -125,7 +125,7 @@ def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *
     original project's published rankings, also found under ``{results}/Interpret/``) is loaded as
     it is, with a note; methods that use images keep per-image partial results under ``{results}/cache``,
     so an interrupted run resumes. Anything else is recomputed and overwritten. ``n_steps``/``quadrature``
-    None: the library defaults.
+    None: the library defaults; ``precision``: of the network passes (see :class:`~faig_helpers.methods.Attribution`).
     """
     n_steps = DEFAULT_STEPS if n_steps is None else n_steps
     quadrature = DEFAULT_QUADRATURE if quadrature is None else quadrature
@@ -138,7 +138,7 @@ def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *
         images = tensor_digest(*(t for i in range(len(data)) for t in data.image(i)))
     out: dict[str, FilterScores] = {}
     for name in resolve_methods(methods):
-        method = method_class(name)(baseline, target, device=device, seed=seed)
+        method = method_class(name)(baseline, target, device=device, seed=seed, precision=precision)
         uses = method.uses_images()
         meta = dict(method.settings(n_steps, quadrature, degs), models=models,
                     **({"images": [images, *data.names]} if uses and data is not None else {}))

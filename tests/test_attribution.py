@@ -6,8 +6,9 @@ from faig_helpers.engines import LocalEngine
 
 from faig_helpers.filters import ranking_from_scores
 from faig_helpers.errors import AttributionError
+from faig_helpers.filters import top_jaccard as fl_top_jaccard
 from faig_helpers.methods import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, FAIG, METHODS, AbsoluteFilterChange, Attribution,
-                                  IntegratedGradients, RandomFilters, attribute)
+                                  IntegratedGradients, RandomFilters, attribute, native_bf16)
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.filters import FilterIndex
 from faig_helpers.quadrature import RULES, nodes_and_weights, refinements
@@ -47,10 +48,10 @@ def test_adaptive_levels_are_the_nested_trapezoid_rule():
         next(refinements("adaptive", 8))
 
 
-def test_adaptive_rule_stops_when_the_sets_are_stable(tmp_path):
-    """Each image stops at the first level (from the second on) where the per-filter result moved by at most
-    ADAPTIVE_CHANGE since the previous level and both completeness deltas are within ADAPTIVE_DELTA — and
-    its result is then the trapezoid rule on that many nodes."""
+def test_adaptive_rule_stops_when_the_ranked_score_is_stable(tmp_path):
+    """Each image stops at the first level (from the second on) where its ranked score s = A_blur − A_noise
+    moved by at most ADAPTIVE_CHANGE (relative L1) since the previous level and both completeness deltas are
+    within ADAPTIVE_DELTA — and its result is then the trapezoid rule on that many nodes."""
     baseline, target = load_pair(*tiny_pair(tmp_path))
     data = tiny_data(2)
     f = FAIG(baseline, target)
@@ -58,18 +59,47 @@ def test_adaptive_rule_stops_when_the_sets_are_stable(tmp_path):
     trap = {n: [f.attribute_inputs([data.inputs["blur"][i], data.inputs["noise"][i]], data.gt[i], n,
                                    "riemann_trapezoid") for i in range(2)] for n in levels}
 
+    def score(n: int, i: int) -> np.ndarray:
+        return trap[n][i]["A"][0] - trap[n][i]["A"][1]
+
     def stable(n_prev: int, n: int, i: int) -> bool:
-        a, b = trap[n][i]["A"], trap[n_prev][i]["A"]
-        moved = max(np.abs(a[d] - b[d]).sum() / np.abs(a[d]).sum() for d in range(2))
+        moved = np.abs(score(n, i) - score(n_prev, i)).sum() / np.abs(score(n, i)).sum()
         return moved <= ADAPTIVE_CHANGE and np.abs(trap[n][i]["delta"]).max() <= ADAPTIVE_DELTA
 
     s = f.attribute(data, n_steps=129, quadrature="adaptive", progress=False)
+    assert s.info["cancelled"] == []
     for i, nodes in enumerate(s.info["nodes"]):
         j = levels.index(nodes)
         assert j >= 1 and (stable(levels[j - 1], nodes, i) or nodes == 129)  # stopped when stable (or at the cap)
         assert not any(stable(levels[m - 1], levels[m], i) for m in range(1, j))  # and not before
-        np.testing.assert_allclose(s.per_image["blur"][i], trap[nodes][i]["A"][0] - trap[nodes][i]["A"][1],
-                                   rtol=1e-4, atol=1e-6 * np.abs(trap[nodes][i]["A"]).max())
+        np.testing.assert_allclose(s.per_image["blur"][i], score(nodes, i), rtol=1e-4,
+                                   atol=1e-6 * np.abs(trap[nodes][i]["A"]).max())
+
+
+def test_a_score_that_cancels_is_flagged_not_ranked_silently(tmp_path):
+    baseline, target = load_pair(*tiny_pair(tmp_path))
+    data = tiny_data(1)
+    x = data.inputs["blur"][0]
+    with pytest.warns(UserWarning, match="cancels below float32 noise"):
+        r = FAIG(baseline, target).attribute_inputs([x, x.clone()], data.gt[0], 17, "adaptive")
+    assert bool(r["cancelled"]) and int(r["nodes"]) == 17  # refined to the cap, then flagged
+    ok = FAIG(baseline, target).attribute_inputs([x, data.inputs["noise"][0]], data.gt[0], 17, "adaptive")
+    assert not bool(ok["cancelled"])
+
+
+def test_bf16_precision_keeps_the_ranking_and_is_recorded(tmp_path):
+    baseline, target = load_pair(*tiny_pair(tmp_path))
+    data = tiny_data(2)
+    kw = dict(n_steps=4, quadrature="riemann_middle", progress=False)
+    fp32 = FAIG(baseline, target).attribute(data, **kw)
+    bf16 = FAIG(baseline, target, precision="bf16").attribute(data, **kw)
+    assert fp32.info["precision"] == "fp32" and bf16.info["precision"] == "bf16"
+    assert not np.array_equal(bf16.score("blur"), fp32.score("blur"))  # really computed in bf16
+    assert fl_top_jaccard(bf16.score("blur"), fp32.score("blur"), 10) >= 0.8
+    auto = FAIG(baseline, target, precision="auto")
+    assert auto.precision == ("bf16" if native_bf16(torch.device("cpu")) else "fp32")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        FAIG(baseline, target, precision="fp8")
 
 
 @pytest.fixture(params=["srresnet", "srcnn_style"])

@@ -158,3 +158,18 @@ def test_killed_cli_run_resumes_to_the_identical_ranking(tmp_path):
                    env=env, check=True, stderr=subprocess.DEVNULL)
     a, f = load_rankings(tmp_path / "resumed"), load_rankings(tmp_path / "fresh_out")
     assert np.array_equal(a["blur"], f["blur"]) and np.array_equal(a["noise"], f["noise"])
+
+
+def test_repeated_runs_with_any_worker_count_write_identical_ranking_files(tmp_path):
+    b, t = tiny_pair(tmp_path)
+    save_tiny_root(tiny_data(3), tmp_path / "root")
+    outs = []
+    for i, workers in enumerate((1, 2, 1)):
+        out = tmp_path / f"run{i}"
+        main(["rank", "--baseline", str(b), "--target", str(t), "--dataset-root", str(tmp_path / "root"),
+              "--workers", str(workers), "--out", str(out)])  # the defaults: adaptive quadrature
+        outs.append(out)
+    for d in ("blur", "noise"):
+        files = [(o / f"{d}_index.txt").read_bytes() for o in outs]
+        scores = [(o / f"{d}_score.npy").read_bytes() for o in outs]
+        assert files[0] == files[1] == files[2] and scores[0] == scores[1] == scores[2]

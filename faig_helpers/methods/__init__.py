@@ -1,8 +1,9 @@
 """Filter-attribution methods behind one captum-like contract (:class:`Attribution`), one file each:
 FAIG (:mod:`.faig`), input IG (:mod:`.ig`), |Δθ| (:mod:`.abs_change`) and random (:mod:`.random`).
 :data:`METHODS` is the registry; ``@register`` adds a method."""
-from .base import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, Attribution,
-                   FilterScores, Refiner, attribute, method_class, register, resolve_methods)
+from .base import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS,
+                   PRECISIONS, Attribution, FilterScores, Refiner, attribute, method_class, native_bf16, register,
+                   resolve_methods, resolve_precision)
 from .faig import FAIG
 from .ig import IntegratedGradients
 from .abs_change import AbsoluteFilterChange
@@ -10,4 +11,5 @@ from .random import RandomFilters
 
 __all__ = ["Attribution", "FilterScores", "METHODS", "register", "method_class", "resolve_methods", "attribute",
            "Refiner", "FAIG", "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters", "DEFAULT_QUADRATURE",
-           "DEFAULT_STEPS", "ADAPTIVE_DELTA", "ADAPTIVE_CHANGE"]
+           "DEFAULT_STEPS", "ADAPTIVE_DELTA", "ADAPTIVE_CHANGE", "DEFAULT_PRECISION", "PRECISIONS", "native_bf16",
+           "resolve_precision"]

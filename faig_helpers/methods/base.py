@@ -9,6 +9,7 @@ method is one file with a ``@register``-decorated class.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from abc import ABC, abstractmethod
@@ -31,7 +32,8 @@ from ..io_utils import atomic_path, tensor_digest
 from ..parameter_path import ParameterPath
 from ..quadrature import ADAPTIVE, ADAPTIVE_MAX, check, refinements  # noqa: F401 (ADAPTIVE_MAX re-exported)
 
-__all__ = ["FilterScores", "Attribution", "METHODS", "register", "method_class", "resolve_methods", "attribute",
+__all__ = ["FilterScores", "Attribution", "METHODS", "DEFAULT_PRECISION", "PRECISIONS", "native_bf16",
+           "resolve_precision", "register", "method_class", "resolve_methods", "attribute",
            "Refiner", "Change", "check_finite", "DEFAULT_QUADRATURE", "DEFAULT_STEPS", "ADAPTIVE_DELTA",
            "ADAPTIVE_CHANGE"]
 
@@ -111,6 +113,29 @@ class Change:
         return max(float(np.abs(a - b).sum() / max(np.abs(a).sum(), 1e-300)) for a, b in zip(now, before))
 
 
+#: the network passes' precision by default (see :func:`resolve_precision`)
+DEFAULT_PRECISION = "fp32"
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bf16 natively: a CUDA device with bf16, or a CPU with AVX512-BF16 / AMX
+    (elsewhere bf16 is emulated and slower than fp32)."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if device.type == "cpu":
+        check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+        return bool(check is not None and check())
+    return False
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """'fp32', 'bf16', or 'auto' → bf16 where ``device`` does it natively (:func:`native_bf16`), else fp32."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {PRECISIONS}, got '{precision}'")
+    return ("bf16" if native_bf16(device) else "fp32") if precision == "auto" else precision
+
+
 def check_finite(t: torch.Tensor, what: str) -> None:
     """Raise :class:`AttributionError` if ``t`` holds NaN or Inf."""
     if not bool(torch.isfinite(t).all()):
@@ -136,9 +161,15 @@ class Attribution(ABC):
     inputs: ClassVar[tuple[str, ...]] = ("gt", "degraded")
 
     def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, precision: str = DEFAULT_PRECISION) -> None:
         self.path = ParameterPath(baseline, target, device=device, channels_last=True)
         self.device, self.index, self.seed = self.path.device, self.path.index, seed
+        self.precision = resolve_precision(precision, self.device)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """The network passes' numerics: bf16 autocast for ``precision='bf16'``, plain fp32 otherwise
+        (losses, gradients and their sums stay float32 / float64 either way)."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
     def __len__(self) -> int:
         return len(self.index)
@@ -150,7 +181,8 @@ class Attribution(ABC):
     def settings(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> dict:
         """What the scores depend on besides the models and images (to key saved results)."""
         base = dict(method=self.name, degradations=list(degradations))
-        return dict(base, n_steps=n_steps, quadrature=quadrature) if self.uses_images() else base
+        return dict(base, n_steps=n_steps, quadrature=quadrature, precision=self.precision) if self.uses_images() \
+            else base
 
     def attribute_image(self, data: DatasetRoot, i: int, n_steps: int, quadrature: str,
                         model: nn.Module | None = None) -> dict[str, np.ndarray]:
@@ -207,7 +239,7 @@ class Attribution(ABC):
     def _cache_key(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> str:
         """Cache folder: method, rule, nodes, degradation set and a digest of θ and θ̄."""
         digest = tensor_digest(*self.path.theta.values(), *self.path.theta_bar.values())
-        return f"{self.name}-{quadrature}-{n_steps}-{'_'.join(degradations)}-{digest}"
+        return f"{self.name}-{quadrature}-{n_steps}-{self.precision}-{'_'.join(degradations)}-{digest}"
 
 
 @dataclass
@@ -259,7 +291,9 @@ def resolve_methods(methods: Sequence[str] | None) -> list[str]:
 
 
 def attribute(method: str, baseline: nn.Module, target: nn.Module, data: DatasetRoot | None = None, *,
-              device: str | torch.device | None = None, seed: int = 0, **options) -> FilterScores:
-    """``METHODS[method](baseline, target, device=, seed=).attribute(data, **options)``."""
-    return method_class(method)(baseline, target, device=device, seed=seed).attribute(data, **options)
+              device: str | torch.device | None = None, seed: int = 0, precision: str = DEFAULT_PRECISION,
+              **options) -> FilterScores:
+    """``METHODS[method](baseline, target, device=, seed=, precision=).attribute(data, **options)``."""
+    return method_class(method)(baseline, target, device=device, seed=seed, precision=precision).attribute(
+        data, **options)
 

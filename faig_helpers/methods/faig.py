@@ -13,6 +13,7 @@ over the quadrature nodes; the network is evaluated along the path with
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,10 +22,23 @@ import torch
 from torch import nn
 
 from ..degradations import DatasetRoot
-from .base import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_QUADRATURE, DEFAULT_STEPS, Attribution, Change,
-                   FilterScores, Refiner, check_finite, register)
+from .base import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, Attribution,
+                   Change, FilterScores, Refiner, check_finite, register)
 
-__all__ = ["FAIG"]
+__all__ = ["FAIG", "SCORE_NOISE", "scores_of"]
+
+#: a per-image score whose L1 norm is at most this fraction of the attributions it is the difference of is
+#: float32 rounding (~1e-7 per value, summed over nodes and kernel entries), not a ranking
+SCORE_NOISE = 1e-5
+
+
+def scores_of(a: np.ndarray) -> np.ndarray:
+    """FAIG's per-image scores from the per-input attributions A (N, n_filters): s_D = A_D − mean_{D' ≠ D} A_{D'}
+    for N ≥ 2 (for N = 2, s_blur = −s_noise exactly), A itself for one input."""
+    n = len(a)
+    if n == 1:
+        return a.copy()
+    return np.stack([a[j] - a[[k for k in range(n) if k != j]].mean(0) for j in range(n)])
 
 
 @register
@@ -39,8 +53,8 @@ class FAIG(Attribution):
     inputs = ("gt", "degraded")
 
     def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None,
-                 seed: int = 0) -> None:
-        super().__init__(baseline, target, device=device, seed=seed)
+                 seed: int = 0, precision: str = DEFAULT_PRECISION) -> None:
+        super().__init__(baseline, target, device=device, seed=seed, precision=precision)
         self.diff = self.path.difference()  # θ̄ − θ
 
     def attribute_image(self, data: DatasetRoot, i: int, n_steps: int, quadrature: str,
@@ -54,12 +68,28 @@ class FAIG(Attribution):
                          quadrature: str = DEFAULT_QUADRATURE, model: nn.Module | None = None,
                          where: str = "input") -> dict[str, np.ndarray]:
         """A_x = Σ_kernel |G_x ⊙ (θ̄ − θ)| for each input x against ``gt``: 'A' (len(xs), n_filters), the
-        relative completeness delta of each, 'delta' (len(xs),), and the nodes used, 'nodes'."""
+        relative completeness delta of each, 'delta' (len(xs),), the nodes used, 'nodes', and whether the
+        ranked score cancels below float32 noise, 'cancelled'.
+
+        The adaptive rule refines until what is *ranked* is stable: for two or more inputs the score
+        s_x = A_x − mean_{x' ≠ x} A_{x'} (one input: A_x itself) moves by at most ADAPTIVE_CHANGE (relative
+        L1) between levels, and every completeness delta is at most ADAPTIVE_DELTA — or the node cap is
+        reached. A score below ``SCORE_NOISE`` × the attributions it is the difference of is float32
+        rounding, not a ranking: it is refined to the cap and flagged."""
         path, model = self.path, model or self.path.model
         y = gt.to(self.device)
+
+        def loss_at(x: torch.Tensor, params: dict) -> torch.Tensor:
+            with self.autocast():
+                out = path(x, params, model)
+            return ((out.float() - y) ** 2).sum()
+
         with torch.no_grad():  # endpoint losses in float64: ΔL = L(θ̄, x) − L(θ, x)
-            ends = [[((path(x, path.params(alpha), model).double() - y.double()) ** 2).sum().item() for x in xs]
-                    for alpha in (1.0, 0.0)]
+            ends = []
+            for alpha in (1.0, 0.0):
+                with self.autocast():
+                    outs = [path(x, path.params(alpha), model) for x in xs]
+                ends.append([((o.double() - y.double()) ** 2).sum().item() for o in outs])
         change = [ends[0][d] - ends[1][d] for d in range(len(xs))]
         acc = [{n: torch.zeros_like(v) for n, v in path.theta.items()} for _ in xs]
 
@@ -70,15 +100,18 @@ class FAIG(Attribution):
                 check_finite(torch.tensor([*totals, *change]), f"loss or gradient along the path for {where}")
             return [(t - c) / abs(c) if c != 0 else np.nan for t, c in zip(totals, change)]
 
-        def per_filter(a: dict[str, torch.Tensor]) -> torch.Tensor:
-            return self.index.per_filter({n: (g * self.diff[n]).abs() for n, g in a.items()})
+        def per_filter(a: dict[str, torch.Tensor]) -> np.ndarray:
+            return self.index.per_filter({n: (g * self.diff[n]).abs() for n, g in a.items()}).double().cpu().numpy()
 
-        moved = Change()
+        moved, state = Change(), {"cancelled": False}
 
         def error() -> float:
-            """≤ 1 once both the completeness delta and the per-filter change are within tolerance."""
+            """≤ 1 once the completeness deltas and the change of the ranked scores are within tolerance."""
             delta = float(np.nanmax(np.abs(deltas()), initial=0.0)) / ADAPTIVE_DELTA
-            return max(delta, moved([per_filter(a).double().cpu().numpy() for a in acc]) / ADAPTIVE_CHANGE)
+            a = np.stack([per_filter(d) for d in acc])
+            s = scores_of(a)
+            state["cancelled"] = bool(np.abs(s).sum(1).min() <= SCORE_NOISE * np.abs(a).sum(1).mean())
+            return np.inf if state["cancelled"] else max(delta, moved(list(s)) / ADAPTIVE_CHANGE)
 
         steps = Refiner(quadrature, n_steps, error, 1.0)
         for alphas, weights, keep in steps:
@@ -88,18 +121,24 @@ class FAIG(Attribution):
             for a, w in zip(alphas, weights):
                 params = {n: v.detach().requires_grad_() for n, v in path.params(float(a)).items()}
                 for d, x in enumerate(xs):
-                    loss = ((path(x, params, model) - y) ** 2).sum()
-                    grads = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
+                    grads = torch.autograd.grad(loss_at(x, params), list(params.values()), allow_unused=True)
                     for s, g in zip(acc[d].values(), grads):
                         if g is not None:  # a parameter the forward does not use has no gradient
                             s.add_(g, alpha=float(w))
-        return dict(A=np.stack([per_filter(a).cpu().double().numpy() for a in acc]), delta=np.array(deltas()),
-                    nodes=np.array(steps.nodes))
+        a = np.stack([per_filter(d) for d in acc])
+        if not steps.adaptive:
+            s = scores_of(a)
+            state["cancelled"] = bool(np.abs(s).sum(1).min() <= SCORE_NOISE * np.abs(a).sum(1).mean())
+        if state["cancelled"]:
+            warnings.warn(f"FAIG: for {where} the ranked score cancels below float32 noise (|score| ≤ {SCORE_NOISE:g} "
+                          f"× the attributions, {steps.nodes} nodes): the pair barely differs on these inputs, and "
+                          "its ranking there is rounding noise", stacklevel=2)
+        return dict(A=a, delta=np.array(deltas()), nodes=np.array(steps.nodes), cancelled=np.array(state["cancelled"]))
 
     def reduce(self, results: list[dict[str, np.ndarray]], degradations: list[str], info: dict) -> FilterScores:
-        a = np.stack([r["A"] for r in results])  # (images, N, filters)
-        n = len(degradations)
-        per = {d: a[:, j] - a[:, [k for k in range(n) if k != j]].mean(1) for j, d in enumerate(degradations)}
+        per_img = np.stack([scores_of(r["A"]) for r in results])  # (images, N, filters)
+        per = {d: per_img[:, j] for j, d in enumerate(degradations)}
         info["nodes"] = [int(r["nodes"]) for r in results if "nodes" in r]
+        info["cancelled"] = [i for i, r in enumerate(results) if bool(r.get("cancelled", False))]
         return FilterScores(self.name, {d: p.mean(0) for d, p in per.items()}, per,
                             np.stack([r["delta"] for r in results]), info)

@@ -50,8 +50,9 @@ class IntegratedGradients(Attribution):
             for s in range(0, len(alphas), self.batch_size):
                 a = torch.as_tensor(alphas[s:s + self.batch_size], dtype=x0.dtype, device=self.device)
                 w = torch.as_tensor(weights[s:s + self.batch_size], dtype=x0.dtype, device=self.device)
-                out = path(x0 + a.view(-1, 1, 1, 1) * (x1 - x0), params, model)
-                loss = (out.sum(dim=(1, 2, 3)) * w).sum()  # Σ_k w_k Σ f(x_k): its gradient is Σ_k w_k g_k
+                with self.autocast():
+                    out = path(x0 + a.view(-1, 1, 1, 1) * (x1 - x0), params, model)
+                loss = (out.float().sum(dim=(1, 2, 3)) * w).sum()  # Σ_k w_k Σ f(x_k): its gradient is Σ_k w_k g_k
                 check_finite(loss.detach(), f"IG output for {where}")
                 for t, g in zip(acc.values(), torch.autograd.grad(loss, list(params.values()), allow_unused=True)):
                     if g is not None:
