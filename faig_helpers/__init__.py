@@ -44,7 +44,8 @@ __all__ = [
     # methods, rankings and filters
     "Attribution", "FilterScores", "METHODS", "register", "method_class", "resolve_methods", "attribute", "FAIG",
     "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters", "DEFAULT_QUADRATURE", "DEFAULT_STEPS",
-    "ADAPTIVE_DELTA", "DEFAULT_PRECISION", "PRECISIONS", "native_bf16", "resolve_precision", "RULES", "nodes_and_weights", "rank_all", "save_rankings", "load_scores", "load_ranking",
+    "ADAPTIVE_DELTA", "DEFAULT_PRECISION", "PRECISIONS", "native_bf16", "resolve_precision", "RULES",
+    "nodes_and_weights", "rank_all", "save_rankings", "load_scores", "load_ranking",
     "original_faig_scores", "convergence_table", "bootstrap_jaccard", "agreement_by_images", "summarise", "Engine",
     "LocalEngine", "FilterIndex", "top_count", "top_set", "jaccard", "top_jaccard", "top_sets_agree",
     "ranking_from_scores",
