@@ -70,26 +70,22 @@ def noise_sigma_mad(img: Image) -> float:
     return float(np.mean(sig))
 
 
-def _grid_ratio(steps: np.ndarray, block: int) -> float:
-    """max over phases φ of mean(steps at columns j ≡ φ mod block) / mean(steps at the other columns)."""
-    best = 1.0
+def _grid_ratio(steps: np.ndarray, block: int, eps: float = 1e-6) -> float:
+    """max over phases φ of (mean(steps at columns j ≡ φ mod block) + ε) / (mean(steps at the others) + ε)."""
     cols = np.arange(steps.shape[1])
-    for phase in range(block):
-        on = cols % block == phase
-        if on.any() and (~on).any():
-            rest = steps[:, ~on].mean()
-            best = max(best, steps[:, on].mean() / rest if rest > 0 else 1.0)
-    return best
+    return max((steps[:, cols % block == phase].mean() + eps) / (steps[:, cols % block != phase].mean() + eps)
+               for phase in range(block))
 
 
 def jpeg_blockiness(img: Image, block: int = 8) -> float:
     """8×8 blockiness B = ½ (B_h + B_v), B_h = max over the 8 grid phases φ of
-    mean |Y[:, j+1] − Y[:, j]| over j ≡ φ (mod 8) / the same mean over the other j (B_v on rows): ≈ 1
-    without a block grid, > 1 when steps line up on one (JPEG). The phase is searched, so a crop of a
+    (mean |Y[:, j+1] − Y[:, j]| over j ≡ φ (mod 8) + ε) / (the same mean over the other j + ε), ε = 10⁻⁶
+    (B_v on rows): ≈ 1 without a block grid, > 1 when steps line up on one (JPEG). The phase is searched, so a crop of a
     JPEG image, whose grid need not start at its corner, is measured as well."""
     y = _luma(img)
-    if min(y.shape) < 2 * block + 1:
-        raise ImageError(f"image of {y.shape} pixels is too small for a {block}×{block} block grid")
+    if min(y.shape) < block + 1:
+        raise ImageError(f"image of {y.shape} pixels is too small for a {block}×{block} block grid (need "
+                         f"{block + 1})")
     return float((_grid_ratio(np.abs(np.diff(y, axis=1)), block) + _grid_ratio(np.abs(np.diff(y, axis=0)).T, block))
                  / 2)
 
