@@ -27,7 +27,7 @@ n_steps = None  # quadrature nodes of the dataset-level rankings (None: the libr
 quadrature = None  # quadrature rule of the dataset-level rankings (None: the library default)
 input_quadrature = "riemann_middle"  # rule of each per-input attribution F_x (many small inputs: a fixed, cheap rule)
 input_steps = 8  # its nodes; top-1% sets agree with 16 nodes (Jaccard ≈ 0.94 / 0.99)
-top_percent = 1.0  # size of F_D and F_x: k = ⌊n · p / 100⌋
+top_percent = 1.0  # size of F_D and F_x: k is ⌊n · p / 100⌋ filters
 percents = [0.5, 1.0, 2.0, 5.0, 10.0]  # k dependence
 thresholds = {"blur": 0.5, "noise": 0.6}  # the paper's T_D (a degradation without one gets a calibrated T only)
 paper_accuracy = {"blur": 0.96, "noise": 0.98}  # what the paper reports at those thresholds
@@ -130,7 +130,7 @@ for name in nets:  # invariants for any pair: OS ∈ [0, 1], a multiple of 1/k
     for m in P[name].methods:
         for o in P[name].overlaps(m).values():
             assert ((0 <= o) & (o <= 1)).all() and np.allclose(o * P[name].k(), np.round(o * P[name].k()))
-os_columns = [f"os_{d}" for d in P[nets[0]].degradations]
+os_columns = list(dict.fromkeys(f"os_{d}" for p in P.values() for d in p.degradations))
 scores.groupby(["net", "kind"], sort=False)[os_columns].mean().round(3)
 
 # %% [markdown]
@@ -206,7 +206,8 @@ by_k.pivot_table(index=["net", "percent"], columns="degradation", values=["auc",
 
 # %%
 for name in nets:
-    print(f"{name}: clean and", ", ".join(fl.degradation(d).full_name for d in lab.pairs[name].degradations))
+    print(f"{name}: judged on clean,", ", ".join(fl.degradation(d).full_name for d in lab.pairs[name].degradations),
+          "inputs")
 
 # %%
 # NBVAL_CHECK_OUTPUT

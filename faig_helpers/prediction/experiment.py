@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,9 @@ from .classical import Statistic, classical_scores, classical_statistic
 from .overlap import overlap_scores
 from .roc import calibrate_threshold
 from .testset import InputSet
+
+if TYPE_CHECKING:
+    from ..lab import Pair
 
 __all__ = ["Prediction", "prediction_experiment", "save_prediction"]
 
@@ -108,8 +112,10 @@ class Prediction:
 
     def calibrated_threshold(self, name: str, method: str = "faig", percent: float | None = None) -> float:
         """T_D of "OS(x, D) > T_D" with the best accuracy on the calibration inputs
-        (:func:`~faig_helpers.prediction.roc.calibrate_threshold`)."""
-        return calibrate_threshold(self.calibration_overlaps(method, percent)[name], self.calibration.contains(name))
+        (:func:`~faig_helpers.prediction.roc.calibrate_threshold`), at most 1 (OS ≤ 1: T = 1 already says
+        "no" to every input)."""
+        t = calibrate_threshold(self.calibration_overlaps(method, percent)[name], self.calibration.contains(name))
+        return min(t, 1.0)
 
     def statistic(self, name: str) -> Statistic | None:
         """The classical estimator of degradation ``name`` (None: it has none)."""
@@ -129,7 +135,7 @@ class Prediction:
         return None if s is None else calibrate_threshold(s, self.calibration.contains(name))
 
 
-def prediction_experiment(pair, rankings: Mapping[str, FilterScores], tests: InputSet, calibration: InputSet, *,
+def prediction_experiment(pair: Pair, rankings: Mapping[str, FilterScores], tests: InputSet, calibration: InputSet, *,
                           references: Sequence[str] = ("gt", "baseline"), n_steps: int = 8,
                           quadrature: str = "riemann_middle", percent: float = 1.0,
                           thresholds: Mapping[str, float] | None = None,

@@ -161,7 +161,7 @@ def predictor_table(preds: Predictions) -> pd.DataFrame:
                                  acc_calibrated=accuracy(o, y, p.calibrated_threshold(d, m)) if fx == "target"
                                  else np.nan))
             stat, s = p.statistic(d), p.statistics(d)
-            rows.append(dict(degradation=d, predictor="classical", fx=stat.label if stat else "none for this D",
+            rows.append(dict(degradation=d, predictor="classical", fx=stat.label if stat else "none (no estimator)",
                              auc=auc(s[mask], y) if stat else np.nan, acc_paper=np.nan,
                              acc_calibrated=accuracy(s[mask], y, p.statistic_threshold(d)) if stat else np.nan))
         return pd.DataFrame(rows)
