@@ -59,3 +59,24 @@ __all__ = [
     "FaigLabError", "ConfigError", "CheckpointError", "ArchitectureError", "ImageError", "DegradationError",
     "AttributionError", "RankingError",
 ]
+
+# ---------------------------------------------------------------- degradation prediction (notebook 05)
+from .prediction import (CLASSICAL, PSEUDO_TARGETS, THRESHOLD_GRID, DegradedInput, InputSet, Prediction,  # noqa: E402
+                         Statistic, accuracy, accuracy_curve, accuracy_table, auc, auc_table, build_test_set,
+                         calibrate_threshold, calibration_inputs, classical_scores, classical_statistic, confusion,
+                         confusion_table, describe_accuracy, describe_auc, describe_mixed, heldout_photos, hr_window,
+                         input_attributions, input_variants, jpeg_blockiness, k_table, laplacian_variance, load_photos,
+                         mixed_table, noise_sigma_mad, overlap_score, overlap_scores, pick_crops, predict,
+                         prediction_claims, prediction_experiment, prediction_scores, predictor_table, pseudo_target,
+                         roc_curve, roc_table, save_prediction, top_sets)
+
+__all__ += [
+    "top_sets", "overlap_score", "overlap_scores", "predict", "accuracy", "accuracy_curve", "auc", "roc_curve",
+    "calibrate_threshold", "confusion", "DegradedInput", "InputSet", "pick_crops", "heldout_photos", "load_photos",
+    "hr_window", "input_variants", "build_test_set", "calibration_inputs", "laplacian_variance", "noise_sigma_mad",
+    "jpeg_blockiness", "Statistic", "CLASSICAL", "classical_statistic", "classical_scores", "PSEUDO_TARGETS",
+    "pseudo_target", "input_attributions", "Prediction", "prediction_experiment", "save_prediction",
+    "THRESHOLD_GRID", "prediction_scores", "accuracy_table", "roc_table", "auc_table", "confusion_table",
+    "predictor_table", "mixed_table", "k_table", "prediction_claims", "describe_accuracy", "describe_auc",
+    "describe_mixed",
+]

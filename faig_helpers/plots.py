@@ -448,3 +448,75 @@ def plot_auc_vs_percent(table: pd.DataFrame, title: str = "", ax: plt.Axes | Non
     ax.set(ylim=(0, 1.02), xlabel="top-k set size (% of filters)", ylabel="AUC", title=title)
     ax.legend(fontsize=8)
     return ax
+
+
+__all__ += ["plot_prediction_accuracy", "plot_prediction_rocs", "plot_prediction_predictors"]
+_ALL_STRENGTHS = "0.45"  # colour of the curves over all strengths
+
+
+def _nets(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(net, its rows) of a table with a 'net' column, or ('', the table)."""
+    return [(n, table[table.net == n]) for n in dict.fromkeys(table.net)] if "net" in table else [("", table)]
+
+
+def plot_prediction_accuracy(curves: pd.DataFrame, thresholds: Mapping[str, float] | None = None,
+                             paper_accuracy: Mapping[str, float] | None = None, percent: float | None = None
+                             ) -> plt.Figure:
+    """Notebook 05's accuracy figure: one row per net (column net, if any), one panel per degradation, the
+    curves of :func:`~faig_helpers.prediction.tables.accuracy_table` (columns threshold, degradation, inputs,
+    fx, accuracy) styled by F_x, grey over all strengths; a star at each paper (T, accuracy)."""
+    nets = _nets(curves)
+    degs = list(dict.fromkeys(curves.degradation))
+    colours = degradation_colours(degs)
+    paper = {d: dict(threshold=thresholds[d], accuracy=paper_accuracy[d]) for d in degs
+             if d in (thresholds or {}) and d in (paper_accuracy or {})}
+    fig, axes = plt.subplots(len(nets), len(degs), figsize=(5.5 * len(degs), 3.8 * len(nets)), squeeze=False)
+    for row, (net, c) in zip(axes, nets):
+        c = c.assign(label=[f"{FX_LABELS.get(fx, fx)}, {inp}" for fx, inp in zip(c.fx, c.inputs)],
+                     style=[FX_STYLES.get(fx, "-") for fx in c.fx],
+                     color=[_ALL_STRENGTHS if inp == "all strengths" else colours[d]
+                            for d, inp in zip(c.degradation, c.inputs)])
+        k = f" (k = {percent:g}%)" if percent is not None else ""
+        plot_accuracy_vs_threshold(c, paper, f"{net}{k}".strip(), row)
+    fig.tight_layout()
+    return fig
+
+
+def plot_prediction_rocs(points: pd.DataFrame) -> plt.Figure:
+    """Notebook 05's ROC figure: one row per net, one panel per degradation; FAIG's curve at each strength
+    in shades of the degradation's colour, the classical statistic grey dashed (columns of
+    :func:`~faig_helpers.prediction.tables.roc_table`)."""
+    nets = _nets(points)
+    degs = list(dict.fromkeys(points.degradation))
+    colours = degradation_colours(degs)
+    fig, axes = plt.subplots(len(nets), len(degs), figsize=(5 * len(degs), 4.6 * len(nets)), squeeze=False)
+    for row, (net, t) in zip(axes, nets):
+        for ax, d in zip(row, degs):
+            sub = t[t.degradation == d]
+            labels = list(dict.fromkeys(sub.curve))
+            faig = [lab for lab in labels if not lab.startswith("classical")]
+            shades = dict(zip(faig, sns.light_palette(colours[d], len(faig) + 2)[2:]))
+            rocs = {lab: (g.fpr.to_numpy(), g.tpr.to_numpy(), g.auc.iloc[0])
+                    for lab, g in sub.groupby("curve", sort=False)}
+            plot_roc_curves(rocs, f"{net}: does x contain {d}?" if net else f"does x contain {d}?",
+                            {lab: shades.get(lab, "0.5") for lab in labels},
+                            {lab: "--" for lab in labels if lab not in shades}, ax)
+    fig.tight_layout()
+    return fig
+
+
+def plot_prediction_predictors(predictors: pd.DataFrame, by_k: pd.DataFrame, percent: float) -> plt.Figure:
+    """Notebook 05's predictor figure: per net, the AUC of every predictor at the set strengths (F_x from
+    f_θ(x); :func:`~faig_helpers.prediction.tables.predictor_table`) and FAIG's AUC against k
+    (:func:`~faig_helpers.prediction.tables.k_table`)."""
+    nets = _nets(predictors)
+    fig, axes = plt.subplots(len(nets), 2, figsize=(12, 3.9 * len(nets)), squeeze=False,
+                             gridspec_kw={"width_ratios": [1.6, 1]})
+    ks = dict(_nets(by_k))
+    for row, (net, t) in zip(axes, nets):
+        head = f"{net}: " if net else ""
+        plot_predictor_auc(t[(t.fx == "target") | (t.predictor == "classical")],
+                           f"{head}AUC at the set strengths (k = {percent:g}%)", row[0])
+        plot_auc_vs_percent(ks[net], f"{head}FAIG OS against k", row[1])
+    fig.tight_layout()
+    return fig

@@ -1,20 +1,29 @@
-"""Degradation prediction: overlap score, ROC/AUC, classical estimators, the test-set builder and
-per-input attributions."""
+"""Degradation prediction, the building blocks: overlap score, ROC/AUC, classical estimators, the
+test-set builder (any set of degradations) and per-input attributions."""
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from faig_helpers.engines import LocalEngine
-
+import faig_helpers as fl
 from faig_helpers import prediction as pred
-from faig_helpers.methods import FAIG
 from faig_helpers.checkpoint import load_pair
-from faig_helpers.degradations import blur, downsample, quantize
+from faig_helpers.degradations import CLEAN, blur, degradation, downsample, jpeg, quantize
 from faig_helpers.embedded import EVAL_SOURCES, TRAIN_SOURCES
+from faig_helpers.engines import LocalEngine
+from faig_helpers.errors import ConfigError, ImageError
 from faig_helpers.filters import top_count
+from faig_helpers.methods import FAIG
+from faig_helpers.prediction.testset import _overlaps
 
 from helpers import tiny_data, tiny_pair
+
+
+# ---------------------------------------------------------------- the public API
+
+def test_the_public_api_exports_the_package():
+    for name in pred.__all__:
+        assert getattr(fl, name) is getattr(pred, name), name
+    assert fl.plots.plot_prediction_accuracy and fl.plots.plot_prediction_rocs and fl.plots.plot_prediction_predictors
 
 
 # ---------------------------------------------------------------- overlap score
@@ -24,7 +33,7 @@ def test_overlap_score_on_hand_made_sets():
     assert pred.overlap_score([1, 2, 3, 4], [9, 8]) == 0.0
     assert pred.overlap_score(np.arange(10), [2, 7, 9]) == 1.0
     assert pred.overlap_score([1], [1, 2, 3]) == pytest.approx(1 / 3)  # divides by |F_x|, not |F_D|
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ConfigError, match="empty"):
         pred.overlap_score([1, 2], [])
 
 
@@ -41,9 +50,13 @@ def test_overlap_scores_use_each_rows_top_k():
     np.testing.assert_allclose(pred.overlap_scores([10, 14], a, 2.0), [0.25, 0.25, 0.5])  # / |F_x| = k
     for row, s in zip(pred.top_sets(a, 2.0), pred.overlap_scores(f_d, a, 2.0)):
         assert pred.overlap_score(f_d, row) == s
-    with pytest.raises(ValueError, match="empty set"):
+    with pytest.raises(ConfigError, match="empty set"):
         pred.top_sets(a, 0)
     assert pred.top_sets(a, 0.1).shape == (3, 1)  # any p > 0 selects at least one filter
+    with_nan = np.vstack([a, np.full(n, np.nan)])  # a row not computed stays NaN
+    np.testing.assert_allclose(pred.overlap_scores(f_d, with_nan, 2.0), [1.0, 0.25, 0.75, np.nan])
+    order = np.argsort(-np.nan_to_num(with_nan), axis=1, kind="stable")  # a precomputed order gives the same
+    np.testing.assert_allclose(pred.overlap_scores(f_d, with_nan, 2.0, order), [1.0, 0.25, 0.75, np.nan])
 
 
 # ---------------------------------------------------------------- decisions, ROC, AUC
@@ -54,11 +67,11 @@ def test_auc_on_known_inputs():
     assert pred.auc([1, 2, 3, 4], [1, 1, 0, 0]) == 0.0
     assert pred.auc([0.5] * 6, [0, 1] * 3) == 0.5  # ties count one half
     assert pred.auc([0, 1, 1, 2], [0, 0, 1, 1]) == pytest.approx((1 + 1 + 0.5 + 1) / 4)
-    with pytest.raises(ValueError, match="positives and negatives"):
+    with pytest.raises(ConfigError, match="positives and negatives"):
         pred.auc([1, 2], [1, 1])
-    with pytest.raises(ValueError, match="3 scores but 2 labels"):
+    with pytest.raises(ConfigError, match="3 scores but 2 labels"):
         pred.auc([1, 2, 3], [0, 1])
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ConfigError, match="NaN"):
         pred.auc([np.nan, 2], [0, 1])
 
 
@@ -70,6 +83,8 @@ def test_roc_area_equals_the_rank_statistic():
     assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0, 0, 1, 1)
     assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
     assert np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2) == pytest.approx(pred.auc(s, y))  # trapezoid area
+    fpr, tpr = pred.roc_curve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])  # by hand: t = 0.8, 0.4, 0.35, 0.1
+    assert fpr.tolist() == [0, 0, 0.5, 0.5, 1] and tpr.tolist() == [0, 0.5, 0.5, 1, 1]
 
 
 def test_accuracy_confusion_and_the_strict_threshold():
@@ -78,24 +93,16 @@ def test_accuracy_confusion_and_the_strict_threshold():
     assert pred.accuracy(s, y, 0.5) == 1.0 and pred.accuracy(s, y, 0.1) == 0.5
     assert pred.confusion(s, y, 0.3) == dict(tp=2, fn=0, fp=1, tn=1)
     np.testing.assert_allclose(pred.accuracy_curve(s, y, [0.0, 0.5, 1.0]), [0.5, 1.0, 0.5])
+    grid = np.linspace(0, 1, 11)
+    np.testing.assert_allclose(pred.accuracy_curve(s, y, grid), [pred.accuracy(s, y, t) for t in grid])
 
 
 def test_calibrated_threshold_separates_what_can_be_separated():
     s, y = np.array([0.1, 0.2, 0.3, 0.7, 0.8]), np.array([0, 0, 0, 1, 1], bool)
     t = pred.calibrate_threshold(s, y)
-    assert 0.3 < t < 0.7 and pred.accuracy(s, y, t) == 1.0
+    assert t == pytest.approx(0.5) and pred.accuracy(s, y, t) == 1.0  # the midpoint between 0.3 and 0.7
     s2, y2 = np.array([0.1, 0.6, 0.4, 0.9]), np.array([0, 0, 1, 1], bool)  # not separable: best is 3 of 4
     assert pred.accuracy(s2, y2, pred.calibrate_threshold(s2, y2)) == 0.75
-
-
-def test_decision_rows_pick_positives_and_negatives():
-    df = pd.DataFrame(dict(blur_sigma=[0, 1, 2, 0, 0, 2], noise_sigma=[0, 0, 0, 0.05, 0.1, 0.1]))
-    mask, y = pred.decision_rows(df, "blur", [2.0], [0.1])
-    assert mask.tolist() == [True, False, True, False, True, False] and y.tolist() == [False, True, False]
-    mask, y = pred.decision_rows(df, "noise")  # every strength; the mixed input is left out
-    assert mask.tolist() == [True, True, True, True, True, False] and y.tolist() == [False, False, False, True, True]
-    with pytest.raises(ValueError, match="unknown degradation"):
-        pred.decision_rows(df, "jpeg")
 
 
 # ---------------------------------------------------------------- classical estimators
@@ -122,8 +129,33 @@ def test_laplacian_variance_falls_with_blur_and_rises_with_noise():
     assert v[0] > v[1] > v[2] > v[3] > 0
     g = torch.Generator().manual_seed(0)
     assert pred.laplacian_variance(x + 0.1 * torch.randn(x.shape, generator=g)) > 10 * v[0]
-    with pytest.raises(ValueError, match="too small"):
+    with pytest.raises(ImageError, match="too small"):
         pred.laplacian_variance(torch.zeros(1, 3, 2, 2))
+    y = np.zeros((5, 5))
+    y[2, 2] = 1.0  # one bright pixel: Laplacian −4 at it, 1 at its 4 neighbours, 0 at the other 4 of the 3×3 interior
+    assert pred.laplacian_variance(y) == pytest.approx(np.var([-4, 1, 1, 1, 1, 0, 0, 0, 0]))
+
+
+def test_jpeg_blockiness_sees_the_block_grid_at_any_phase():
+    steps = np.tile(np.repeat(np.arange(4.0), 8), (32, 1))  # a staircase with steps every 8 columns only
+    assert pred.jpeg_blockiness(steps) > 10  # B_h is huge, B_v = 1 (no vertical change)
+    assert pred.jpeg_blockiness(np.tile(np.arange(32.0), (32, 1))) == pytest.approx(1.0)  # a ramp: no grid
+    x = _texture()
+    b = {q: pred.jpeg_blockiness(jpeg(x, q)) for q in (10, 30, 90)}
+    assert b[10] > b[30] > pred.jpeg_blockiness(x) and b[10] > 2
+    assert pred.jpeg_blockiness(jpeg(x, 10)[..., 3:43, 5:45]) > 2  # a crop whose grid does not start at its corner
+    with pytest.raises(ImageError, match="too small"):
+        pred.jpeg_blockiness(torch.zeros(1, 3, 8, 8))
+
+
+def test_classical_registry_covers_single_operators_only():
+    assert set(pred.CLASSICAL) == {"blur", "noise", "jpeg"}
+    assert pred.classical_statistic("blur").column == "neg_log10_laplacian_var"
+    assert pred.classical_statistic("noise0.05") is pred.CLASSICAL["noise"]
+    assert pred.classical_statistic("jpeg30") is pred.CLASSICAL["jpeg"]
+    assert pred.classical_statistic("blur+noise") is None and pred.classical_scores([_texture()], "blur+noise") is None
+    x = _texture()
+    assert pred.classical_scores([x], "blur")[0] == pytest.approx(-np.log10(pred.laplacian_variance(x)))
 
 
 # ---------------------------------------------------------------- the test set
@@ -144,44 +176,115 @@ def test_pick_crops_avoid_boxes_and_each_other():
         boxes.setdefault(stem + ".png", []).append((int(top), int(left), 30, 30))
         np.testing.assert_array_equal(c, photos[stem + ".png"][int(top):int(top) + 30, int(left):int(left) + 30])
     assert [len(b) for b in boxes.values()] == [2, 2]
-    assert not pred._overlaps(*boxes["a.png"]) and not pred._overlaps(*boxes["b.png"])
-    assert not any(pred._overlaps(b, avoid["a.png"][0]) for b in boxes["a.png"])
-    with pytest.raises(ValueError, match="found only"):
+    assert not _overlaps(*boxes["a.png"]) and not _overlaps(*boxes["b.png"])
+    assert not any(_overlaps(b, avoid["a.png"][0]) for b in boxes["a.png"])
+    with pytest.raises(ImageError, match="found only"):
         pred.pick_crops(photos, 60, 4)
-    with pytest.raises(ValueError, match="smaller than"):
+    with pytest.raises(ImageError, match="smaller than"):
         pred.pick_crops(photos, 100, 1)
+
+
+def test_input_variants_follow_the_set_and_the_strengths():
+    names = lambda vs: [(k, d.name, m) for k, d, m in vs]  # noqa: E731
+    two = pred.input_variants(["blur", "noise"], {"blur": [1.0, 3.0], "noise": [0.05], "jpeg": [30]})
+    assert names(two) == [("clean", "clean", False), ("blur", "blur1", False), ("blur", "blur", False),
+                          ("blur", "blur3", False), ("noise", "noise0.05", False), ("noise", "noise", False),
+                          ("blur+noise", "blur+noise", True)]  # the set's strength always; jpeg strengths unused
+    three = pred.input_variants(["blur", "noise", "jpeg30"], {"jpeg": [70]})
+    assert names(three) == [("clean", "clean", False), ("blur", "blur", False), ("noise", "noise", False),
+                            ("jpeg30", "jpeg30", False), ("jpeg30", "jpeg70", False),
+                            ("blur+noise", "blur+noise", True), ("blur+jpeg30", "blur+jpeg30", True),
+                            ("noise+jpeg30", "noise+jpeg30", True)]
+    assert names(pred.input_variants(["blur", "noise", "jpeg"], mixed=[]))[-1] == ("jpeg", "jpeg", False)
+    assert names(pred.input_variants(["blur", "noise", "jpeg"], mixed=["blur+noise+jpeg"]))[-1] == \
+        ("blur+noise+jpeg", "blur+noise+jpeg", True)
+    with pytest.raises(ConfigError, match="unknown operators"):
+        pred.input_variants(["blur", "noise"], {"gif": [1]})
+    with pytest.raises(ConfigError, match="must combine"):
+        pred.input_variants(["blur", "noise"], mixed=["blur+jpeg"])  # JPEG is not in the set
 
 
 @pytest.mark.parametrize("scale", [2, 3])
 def test_test_set_is_deterministic_and_labelled(scale):
     lr = 8
-    crops = {k: v for k, v in pred.pick_crops(_photos(), pred.hr_window(scale, lr), 1, seed=0).items()}
-    args = dict(scale=scale, lr_size=lr, blur_sigmas=[1.0, 2.0], noise_sigmas=[0.1], mixed=[(2.0, 0.1)], seed=5)
+    crops = pred.pick_crops(_photos(), pred.hr_window(scale, lr), 1, seed=0)
+    args = dict(scale=scale, lr_size=lr, degradations=["blur", "noise"], strengths={"blur": [1.0, 2.0], "noise": [0.1]},
+                seed=5)
     a = pred.build_test_set(crops, **args)
     b = pred.build_test_set(dict(reversed(list(crops.items()))), **args)  # order does not matter
-    assert len(a) == 2 * (1 + 2 + 1 + 1)
+    assert len(a) == 2 * (1 + 2 + 1 + 1) and a.degradations == ["blur", "noise"]
     by_name = {t.name: t for t in b}
     for t in a:
         assert torch.equal(t.lr, by_name[t.name].lr) and torch.equal(t.hr, by_name[t.name].hr)
         assert t.lr.shape[-2:] == (lr, lr) and t.hr.shape[-2:] == (scale * lr, scale * lr)
         assert torch.equal(t.lr, quantize(t.lr)) and t.lr.min() >= 0 and t.lr.max() <= 1
-    kinds = [t.degradations for t in a[:5]]
-    assert kinds == ["clean", "blur", "blur", "noise", "blur+noise"]
-    assert [(t.has("blur"), t.has("noise")) for t in a[:5]] == [(False, False), (True, False), (True, False),
-                                                               (False, True), (True, True)]
-    clean, noisy = a[0], a[3]
+    first = a.inputs[:5]
+    assert [t.name.split("_", 3)[-1] for t in first] == ["clean", "blur1", "blur2", "noise0.1", "blur2_noise0.1"]
+    assert [(t.has("blur"), t.has("noise")) for t in first] == [(False, False), (True, False), (True, False),
+                                                                (False, True), (True, True)]
+    table = a.table
+    assert table.columns.tolist() == ["name", "crop", "degradation", "kind", "strength", "set_strength", "mixed"]
+    assert table.kind[:5].tolist() == ["clean", "blur", "blur", "noise", "blur+noise"]
+    assert table.set_strength[:5].tolist() == [True, False, True, True, True]
+    np.testing.assert_array_equal(table.strength[:5], [np.nan, 1.0, 2.0, 0.1, np.nan])
+    assert a.strengths("blur") == [1.0, 2.0] and a.mixes == ["blur+noise"]
+    clean, noisy = first[0], first[3]
     m = (pred.hr_window(scale, lr) // scale - lr) // 2
     crop = torch.from_numpy(next(iter(crops.values())).transpose(2, 0, 1).copy())[None]
     np.testing.assert_array_equal(clean.lr, quantize(downsample(crop, scale))[..., m:m + lr, m:m + lr])
     assert 0.05 < (noisy.lr - clean.lr).std() < 0.15  # σ = 0.1 (clipping and rounding aside)
-    assert not torch.equal(a[1].lr, clean.lr) and not torch.equal(a[1].lr, a[2].lr)
+    assert not torch.equal(first[1].lr, clean.lr) and not torch.equal(first[1].lr, first[2].lr)
     assert pred.build_test_set(crops, **{**args, "seed": 6})[3].lr.ne(noisy.lr).any()  # the seed matters
-    table = pred.inputs_table(a)
-    assert table.columns.tolist() == ["name", "crop", "degradations", "blur_sigma", "noise_sigma"]
-    with pytest.raises(ValueError, match="need"):
+    with pytest.raises(ImageError, match="need"):
         pred.build_test_set({"tiny": np.zeros((10, 10, 3), np.float32)}, scale, lr)
-    with pytest.raises(ValueError, match="unknown degradation"):
-        a[0].has("jpeg")
+    with pytest.raises(ConfigError, match="unknown degradation operator"):
+        clean.has("gif")
+
+
+def test_test_set_of_three_degradations_uses_the_registry():
+    crops = pred.pick_crops(_photos(), pred.hr_window(2, 16), 1, seed=1)
+    s = pred.build_test_set(crops, 2, 16, ["blur", "noise", "jpeg"], {"jpeg": [30]}, seed=2)
+    assert s.mixes == ["blur+noise", "blur+jpeg", "noise+jpeg"] and s.strengths("jpeg") == [30.0, 50.0]
+    x = {t.name.split("_", 3)[-1]: t for t in s.inputs[:len(s) // 2]}
+    assert set(x) == {"clean", "blur2", "noise0.1", "jpeg30", "jpeg50", "blur2_noise0.1", "blur2_jpeg50",
+                      "noise0.1_jpeg50"}
+    y = torch.from_numpy(next(iter(crops.values())).transpose(2, 0, 1).copy())[None]
+    m = (pred.hr_window(2, 16) // 2 - 16) // 2
+    for name in ("jpeg30", "noise0.1_jpeg50"):  # the registry's pipeline on the window, then the crop
+        d = degradation(name.replace("_", "+"))
+        ref = d.apply(y[..., :pred.hr_window(2, 16), :pred.hr_window(2, 16)], 2,
+                      fl.seeded_generator(2, x[name].name))[..., m:m + 16, m:m + 16]
+        torch.testing.assert_close(x[name].lr, ref, atol=0, rtol=0)
+    assert x["jpeg30"].contains("jpeg") and not x["jpeg30"].contains("blur")
+    assert x["noise0.1_jpeg50"].contains("noise") and x["noise0.1_jpeg50"].contains("jpeg")
+    assert x["clean"].degradation is CLEAN and np.isnan(x["clean"].strength)
+
+
+def _hand_set():
+    """A hand-made set: per kind, the names of its inputs (strength in the name)."""
+    t = torch.zeros(1, 3, 4, 4)
+    spec = [("clean", "clean", False), ("clean", "clean", False), ("blur", "blur", False), ("blur", "blur1", False),
+            ("noise", "noise", False), ("noise", "noise0.05", False), ("blur+noise", "blur+noise", True)]
+    return pred.InputSet([pred.DegradedInput(f"x{i}", f"c{i}", degradation(d), kind, t, t, mix)
+                          for i, (kind, d, mix) in enumerate(spec)], ["blur", "noise"])
+
+
+def test_decision_rows_pick_positives_and_negatives():
+    s = _hand_set()
+    mask, y = s.decision("blur")  # set strengths: clean, blur σ = 2, noise σ = 0.1; mixed left out
+    assert mask.tolist() == [True, True, True, False, True, False, False] and y.tolist() == [False, False, True, False]
+    mask, y = s.decision("noise", "all", "all")  # every strength
+    assert mask.tolist() == [True] * 6 + [False] and y.tolist() == [False, False, False, False, True, True]
+    mask, y = s.decision("blur", 1.0, "all")  # only blur σ = 1 against everything without blur
+    assert mask.tolist() == [True, True, False, True, True, True, False] and y.tolist() == [False, False, True, False,
+                                                                                             False]
+    assert s.contains("blur").tolist() == [False, False, True, True, False, False, True]
+    with pytest.raises(ConfigError, match="not a degradation of this set"):
+        s.decision("jpeg")
+    with pytest.raises(ConfigError, match="positives"):
+        s.decision("blur", "some")
+    assert s.select(s.contains("noise")).table.name.tolist() == ["x4", "x5", "x6"]
+    assert s.summary().inputs.tolist() == [2, 1, 1, 1, 1, 1]
 
 
 def test_heldout_photos_are_not_training_images():
@@ -193,29 +296,41 @@ def test_heldout_photos_are_not_training_images():
     for name in crops:
         stem, top, left = name.rsplit("_", 2)
         photo = next(p for p in photos if p.rsplit(".", 1)[0] == stem)
-        assert not any(pred._overlaps((int(top), int(left), 68, 68), b) for b in avoid[photo])
+        assert not any(_overlaps((int(top), int(left), 68, 68), b) for b in avoid[photo])
+
+
+def test_calibration_inputs_cover_the_roots_set():
+    data = tiny_data(2, size=16, degradations=("blur", "noise", "jpeg"))
+    cal = pred.calibration_inputs(data, 6)
+    assert [t.kind for t in cal] == ["clean", "blur", "noise", "jpeg"] * 2 and cal[0].lr.shape[-1] == 6
+    assert cal.degradations == ["blur", "noise", "jpeg"] and cal.table.set_strength.all()
+    assert cal.contains("jpeg").tolist() == [False, False, False, True] * 2
+    torch.testing.assert_close(cal[3].lr, fl.crop(data["jpeg"][0], fl.crop_box(data["jpeg"][0].shape, 6)))
+    with pytest.raises(ConfigError, match="calibration needs"):
+        pred.calibration_inputs(fl.DatasetRoot(data.names, data.gt, data.inputs), 6)  # no clean images
 
 
 # ---------------------------------------------------------------- per-input attributions
 
 def test_input_attributions_reuse_faig(tmp_path):
     baseline, target = load_pair(*tiny_pair(tmp_path))
-    data = tiny_data(2, size=16)
-    cal = pred.calibration_inputs(data, 6)
-    assert [t.degradations for t in cal] == ["clean", "blur", "noise"] * 2 and cal[0].lr.shape[-1] == 6
+    cal = pred.calibration_inputs(tiny_data(2, size=16), 6)
     faig = FAIG(baseline, target)
     with torch.no_grad():
         torch.testing.assert_close(pred.pseudo_target(faig, cal[1], "target"), target(cal[1].lr), atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(pred.pseudo_target(faig, cal[1], "baseline"), baseline(cal[1].lr), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(pred.pseudo_target(faig, cal[1], "baseline"), baseline(cal[1].lr), atol=1e-5,
+                                   rtol=1e-5)
     a, d = pred.input_attributions(faig, cal[:3], "gt", n_steps=4, quadrature="riemann_middle")
     ref = faig.attribute_inputs([cal[1].lr], cal[1].hr, 4, "riemann_middle")
     assert a.shape == (3, len(faig)) and (a >= 0).all() and np.isfinite(d).all()
     np.testing.assert_allclose(a[1], ref["A"][0], rtol=1e-6)
-    two, _ = pred.input_attributions(faig, cal[:3], "target", n_steps=4, quadrature="riemann_middle", engine=LocalEngine(2))  # threads: same numbers
-    one, _ = pred.input_attributions(faig, cal[:3], "target", n_steps=4, quadrature="riemann_middle", engine=LocalEngine(1))
+    run = dict(n_steps=4, quadrature="riemann_middle")
+    two, _ = pred.input_attributions(faig, cal[:3], "target", engine=LocalEngine(2), **run)  # threads: same numbers
+    one, _ = pred.input_attributions(faig, cal[:3], "target", engine=LocalEngine(1), **run)
     np.testing.assert_array_equal(one, two)
-    with pytest.raises(ValueError, match="unknown pseudo target"):
+    assert pred.input_attributions(faig, [], "target")[0].shape == (0, len(faig))
+    with pytest.raises(ConfigError, match="unknown pseudo target"):
         pred.input_attributions(faig, cal, "oracle")
-    x3 = pred.DegradedInput("x3", "x3", 0.0, 0.0, torch.rand(1, 3, 6, 6), torch.rand(1, 3, 18, 18))
-    with pytest.raises(ValueError, match="×3 but the network is ×2"):
+    x3 = pred.DegradedInput("x3", "x3", CLEAN, "clean", torch.rand(1, 3, 6, 6), torch.rand(1, 3, 18, 18))
+    with pytest.raises(ConfigError, match="×3 but the network is ×2"):
         pred.input_attributions(faig, [x3])
