@@ -174,6 +174,9 @@ def setup(pairs: Mapping | None = None, net: str | None = None, dataset_root: st
     from .embedded import DATASET_ROOT, default_pairs
 
     entries = {n: _entry(n, e) for n, e in (default_pairs() if pairs is None else dict(pairs)).items()}
+    if pairs is None and dataset_root is not None:  # the embedded models on the user's images
+        for e in entries.values():
+            e.pop("dataset_root", None)
     if not entries:
         raise ConfigError("pairs is empty: give at least one name → (baseline, target)")
     net = next(iter(entries)) if net is None else net
