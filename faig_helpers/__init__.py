@@ -37,7 +37,7 @@ from .reference import original_faig_scores
 from .train import PairRecipe, TrainConfig, make_pair, train
 # scale: engines and checkpoint sweeps
 from .engines import ENGINES, EngineError, RayEngine, make_engine, open_engine
-from .sweeps import Checkpoint, CheckpointSweep, embedded_sweep, find_checkpoints, rank_checkpoints
+from .sweeps import Checkpoint, CheckpointSweep, embedded_sweep, find_checkpoints, rank_checkpoints, setup_sweep
 
 __all__ = [
     # set-up, models and data
@@ -62,5 +62,5 @@ __all__ = [
     "AttributionError", "RankingError",
     # scale: engines and checkpoint sweeps
     "RayEngine", "EngineError", "ENGINES", "make_engine", "open_engine", "rank_checkpoints", "find_checkpoints",
-    "Checkpoint", "CheckpointSweep", "embedded_sweep",
+    "Checkpoint", "CheckpointSweep", "embedded_sweep", "setup_sweep",
 ]

@@ -141,9 +141,10 @@ _WORKER_TASKS: collections.OrderedDict[str, tuple[Any, Any]] = collections.Order
 _WORKER_KEEP = 4
 
 
-def _ray_task(box: list, item: Any, device: str, threads: int) -> Any:
+def _ray_task(box: list, item: Any, part: Any, device: str, threads: int) -> Any:
     """What a Ray worker runs for one item: the shipped ``(task, model)`` is fetched from the object store
-    and put on ``device`` once per worker process, then ``task(item, model)``."""
+    and put on ``device`` once per worker process, then ``task(item, model)`` — or, for a task that was
+    split (see :class:`RayEngine`), ``task.bind(part)(item, model)`` with the item's own part."""
     (ref,) = box  # a reference inside a list: Ray does not resolve it, so the worker fetches it once
     key = ref.hex()
     if key not in _WORKER_TASKS:
@@ -155,7 +156,7 @@ def _ray_task(box: list, item: Any, device: str, threads: int) -> Any:
     _WORKER_TASKS.move_to_end(key)
     task, model = _WORKER_TASKS[key]
     torch.set_num_threads(threads)
-    return task(item, model)
+    return (task if part is None else task.bind(part))(item, model)
 
 
 class RayEngine:
@@ -163,7 +164,10 @@ class RayEngine:
 
     The task and the model are put in the object store once per :meth:`map` (each worker process fetches and
     deserialises them once), results are yielded as they arrive, and a task whose worker dies is retried up
-    to ``max_retries`` times; errors raised by the task itself are not retried (they propagate).
+    to ``max_retries`` times; errors raised by the task itself are not retried (they propagate). A task that
+    offers ``split() -> (shared, item → part)`` and ``shared.bind(part) -> callable`` (an attribution's
+    per-image task does: the method, and each image) is shipped as ``shared`` once and each item's part
+    once, so a worker receives only the images it runs.
 
     * ``address``: None — use the Ray instance this process is already connected to (``ray.init`` by the
       caller; left running), else start a local one (``num_cpus``, ``num_gpus``; shut down by :meth:`close`);
@@ -259,12 +263,16 @@ class RayEngine:
             if have < gpus:
                 raise EngineError(f"gpus_per_task={gpus:g}, but the Ray cluster has {have:g} GPUs (start its nodes "
                                   "with GPUs, or use gpus_per_task=0 to run on CPUs)")
-        shipped = (task, model) if torch.device(device).type == "cpu" else _cpu_copy((task, model))
+        split = getattr(task, "split", None)
+        shared, part_of = split() if callable(split) else (task, None)
+        shipped = (shared, model) if torch.device(device).type == "cpu" else _cpu_copy((shared, model))
         ref = ray.put(shipped)
+        parts = {i: ray.put(part_of(item)) for i, item in enumerate(items)} if part_of is not None else {}
         remote = self._remote.options(num_cpus=self.cpus_per_task, num_gpus=gpus, max_retries=self.max_retries,
                                       retry_exceptions=False)
         worker_device, threads = ("cuda" if gpus > 0 else "cpu"), max(1, int(self.cpus_per_task))
-        futures = {remote.remote([ref], item, worker_device, threads): item for item in items}
+        futures = {remote.remote([ref], item, parts.get(i), worker_device, threads): item
+                   for i, item in enumerate(items)}
         pending = list(futures)
         try:
             while pending:
@@ -278,7 +286,7 @@ class RayEngine:
             for f in pending:
                 with contextlib.suppress(Exception):
                     ray.cancel(f)
-            del ref, futures
+            del ref, futures, parts
 
     def _get(self, ray, ref, item: Any) -> Any:
         """The result of one task, with Ray's errors turned into one-line ones."""

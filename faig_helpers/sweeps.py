@@ -44,7 +44,7 @@ from .methods import DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, method_cla
 from .rankings import INCOMPLETE, images_digest, models_digest, ranking_meta, reuse_ranking, save_rankings
 
 __all__ = ["Checkpoint", "find_checkpoints", "checkpoints_arch", "CheckpointSweep", "rank_checkpoints",
-           "sweep_folder", "embedded_sweep", "SWEEP_FILE"]
+           "sweep_folder", "embedded_sweep", "setup_sweep", "SWEEP_FILE"]
 
 #: the summary of a sweep, written into its output folder
 SWEEP_FILE = "sweep.json"
@@ -91,14 +91,13 @@ def find_checkpoints(source: str | os.PathLike | Sequence[str | os.PathLike]) ->
       iteration, then ``net_g_latest.pth`` unless it holds the same weights as the last numbered one;
     * a glob (``runs/*/net_g_*.pth``) or one file: the matching checkpoint files, by the iteration their
       names end with (then by name);
-    * a list of files: in the order given.
+    * a list of files (or of :class:`Checkpoint`): in the order given.
     """
     if isinstance(source, (list, tuple)):
-        paths = [Path(p) for p in source]
-        missing = [p for p in paths if not p.is_file()]
+        found = [c if isinstance(c, Checkpoint) else Checkpoint(Path(c), _iteration(Path(c))) for c in source]
+        missing = [c.path for c in found if not c.path.is_file()]
         if missing:
             raise CheckpointError(f"{missing[0]}: no such checkpoint file")
-        found = [Checkpoint(p, _iteration(p)) for p in paths]
     elif Path(source).is_dir():
         folder = Path(source)
         models = folder / "models" if (folder / "models").is_dir() else folder
@@ -145,7 +144,9 @@ class CheckpointSweep:
     methods: list[str]
     out: Path
     scores: dict[str, dict[str, FilterScores]] = field(default_factory=dict)
-    info: dict[str, dict] = field(default_factory=dict)  # stem → seconds, reused (per method), folder
+    info: dict[str, dict] = field(default_factory=dict)  # stem → seconds, reused (per method)
+    arch: Mapping | str | None = None  # how the checkpoints are built (None: inferred from the weights)
+    param_key: str | None = None
 
     def __len__(self) -> int:
         return len(self.checkpoints)
@@ -162,6 +163,21 @@ class CheckpointSweep:
     def final(self) -> Checkpoint:
         """The last checkpoint (the end of fine-tuning)."""
         return self.checkpoints[-1]
+
+    def axis(self) -> tuple[list[int], str]:
+        """x values and label for plots against training: the iterations when every checkpoint has one,
+        else the checkpoints' positions 1..n."""
+        its = self.iterations
+        if all(i is not None for i in its):
+            return [int(i) for i in its], "fine-tuning iteration"
+        return list(range(1, len(its) + 1)), "checkpoint (training order)"
+
+    def load(self, stem: str) -> nn.Module:
+        """The network of one checkpoint (eval mode)."""
+        c = next((c for c in self.checkpoints if c.stem == stem), None)
+        if c is None:
+            raise ConfigError(f"no checkpoint '{stem}' in this sweep: it has {self.stems}")
+        return load_model(c.path, arch=self.arch, param_key=self.param_key)
 
     def folder(self, stem: str, method: str | None = None) -> Path:
         """Where a checkpoint's rankings are: ``out/stem`` for a one-method sweep, else ``out/stem/method``."""
@@ -226,7 +242,7 @@ def rank_checkpoints(baseline: str | os.PathLike | nn.Module, checkpoints: str |
     cache = (Path(cache_dir) if cache_dir is not None else out / "cache") if reuse else None
     mb = load_model(baseline, arch=arch, param_key=param_key) if not isinstance(baseline, nn.Module) else baseline
     base_name = "baseline" if isinstance(baseline, nn.Module) else str(baseline)
-    sweep = CheckpointSweep(cps, names, out)
+    sweep = CheckpointSweep(cps, names, out, arch=arch, param_key=param_key)
     bar = tqdm(cps, desc="checkpoints", unit="ckpt", disable=not progress)
     with open_engine(engine) as eng:
         for c in bar:
@@ -280,3 +296,58 @@ def embedded_sweep(check: bool = True) -> dict:
             raise CheckpointError(f"the embedded sweep is not in this checkout (missing {', '.join(missing)}): pass "
                                   "baseline=, checkpoints= and dataset_root= for your own fine-tuning run")
     return sweep
+
+
+def setup_sweep(pairs: Mapping | None = None, net: str | None = None, dataset_root: str | os.PathLike | None = None,
+                dataset_name: str | None = None, degradations: Sequence[str] | None = None,
+                results_dir: str | os.PathLike | None = None, figures_dir: str | os.PathLike | None = None,
+                device: str | torch.device | None = None, methods: Sequence[str] | None = None,
+                n_steps: int | None = None, quadrature: str | None = None, *,
+                baseline: str | os.PathLike | None = None, checkpoints: str | os.PathLike | Sequence | None = None,
+                engine: Engine | str | None = None, max_images: int | None = None, crop: int | None = None,
+                progress: bool = False):
+    """Notebook 06's set-up: the common parameters (as :func:`~faig_helpers.lab.setup`) plus the sweep's own;
+    returns ``(lab, sweep)``: a :class:`~faig_helpers.lab.Lab` with the one pair θ̄ → final checkpoint (its
+    data, device, filter index, output folders) and the :class:`CheckpointSweep` of every checkpoint, ranked
+    with ``methods`` (None: FAIG only) into ``{results}/sweeps/{net}/{dataset}/``.
+
+    The sweep is ``baseline`` → ``checkpoints`` (:func:`find_checkpoints`); either one None: taken from the
+    pair ``net`` of ``pairs`` (its target being the run: an experiment folder or a glob); all three None: the
+    embedded sweep (:func:`embedded_sweep`). ``max_images``: the first images of the dataset only; ``crop``:
+    the rankings are computed on LR centre crops of this size (``lab.pair.data`` keeps whole images).
+    """
+    from .lab import setup
+
+    if pairs is None and baseline is None and checkpoints is None:
+        emb = embedded_sweep()
+        pairs = {emb["net"]: dict(baseline=emb["baseline"], target=emb["checkpoints"],
+                                  dataset_root=emb["dataset_root"])}
+    entry: dict = {}
+    if pairs is not None:
+        if not pairs:
+            raise ConfigError("pairs is empty: give name → (baseline, run) or pass baseline= and checkpoints=")
+        net = next(iter(pairs)) if net is None else net
+        if net not in pairs:
+            raise ConfigError(f"net '{net}' is not one of the pairs {list(pairs)}")
+        e = pairs[net]
+        entry = dict(e) if isinstance(e, Mapping) else dict(zip(("baseline", "target"), e))
+    baseline = entry.get("baseline") if baseline is None else baseline
+    checkpoints = entry.get("target") if checkpoints is None else checkpoints
+    if baseline is None or checkpoints is None:
+        raise ConfigError("a sweep needs baseline= and checkpoints= (or pairs with name → (baseline, run))")
+    net = net or "sweep"
+    cps = find_checkpoints(checkpoints)
+    arch = entry.get("arch") or checkpoints_arch(checkpoints)
+    pair = dict(baseline=baseline, target=cps[-1].path, **{k: entry[k] for k in ("dataset_root", "dataset_name",
+                                                                                  "param_key") if entry.get(k)},
+                **({"arch": arch} if arch is not None else {}))
+    lab = setup({net: pair}, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
+                ["faig"] if methods is None else methods, n_steps, quadrature, rank=False, engine=engine)
+    p = lab.pair
+    if max_images is not None:
+        p.data = p.data.subset(max_images)
+    ranked = p.data if crop is None else p.data.subset(size=crop)
+    sweep = rank_checkpoints(p.baseline, cps, ranked, lab.layout.sweep(net, p.dataset_name), lab.methods,
+                             engine=lab.engine, n_steps=lab.n_steps, quadrature=lab.quadrature, device=lab.device,
+                             arch=arch, param_key=entry.get("param_key"), progress=progress)
+    return lab, sweep

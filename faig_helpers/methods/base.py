@@ -232,7 +232,7 @@ class _ImageTask:
     """One image's attribution, as an engine runs it: ``task(i, model)`` (picklable for Ray)."""
 
     method: Attribution
-    data: DatasetRoot
+    data: DatasetRoot | None
     n_steps: int
     quadrature: str
 
@@ -243,6 +243,21 @@ class _ImageTask:
         """The task with its method on ``device`` (images move per use)."""
         self.method.to(device)
         return self
+
+    def split(self) -> tuple["_ImageTask", Callable[[int], DatasetRoot]]:
+        """For engines that ship work to other processes: this task without its images, and item → the one-image
+        dataset that item reads (so a worker receives the method once and only the images it runs)."""
+        def part(i: int) -> DatasetRoot:
+            d = self.data
+            return DatasetRoot([d.names[i]], d.gt[i:i + 1], {k: v[i:i + 1] for k, v in d.inputs.items()},
+                               d.clean[i:i + 1])
+
+        return _ImageTask(self.method, None, self.n_steps, self.quadrature), part
+
+    def bind(self, part: DatasetRoot) -> Callable[[int, nn.Module | None], dict[str, np.ndarray]]:
+        """The task of one image from :meth:`split`'s part, called as ``task(item, model)``."""
+        task = _ImageTask(self.method, part, self.n_steps, self.quadrature)
+        return lambda _item, model=None: task(0, model)
 
 
 METHODS: dict[str, type[Attribution]] = {}
