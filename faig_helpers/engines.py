@@ -169,9 +169,10 @@ class RayEngine:
     per-image task does: the method, and each image) is shipped as ``shared`` once and each item's part
     once, so a worker receives only the images it runs.
 
-    * ``address``: None — use the Ray instance this process is already connected to (``ray.init`` by the
-      caller; left running), else start a local one (``num_cpus``, ``num_gpus``; shut down by :meth:`close`);
-      ``'auto'`` — the cluster this node belongs to (``ray start``); ``HOST:PORT`` — a cluster's head.
+    * ``address``: None — start a local instance (``num_cpus``, ``num_gpus``; shut down by :meth:`close`);
+      ``'auto'`` — the cluster this node belongs to (``ray start``); ``HOST:PORT`` — a cluster's head. A
+      process already connected to Ray (``ray.init`` by the caller) keeps that connection, whatever the
+      address, and :meth:`close` leaves it running.
     * ``gpus_per_task``: GPUs each task reserves; a fraction shares a GPU (0.25: four tasks per GPU). Workers
       run on CUDA when it is > 0, else on the CPU. None: 1 when the attribution's device is CUDA, else 0.
     * ``cpus_per_task``: CPUs each task reserves; also its number of intra-op threads.

@@ -165,8 +165,9 @@ lab.savefig(fig, "06_layer_shares.png")
 
 # %% [markdown]
 # ## Is the sweep's quadrature good enough?
-# Eight midpoint nodes per checkpoint keep a sweep affordable; at the final checkpoint, on centre crops,
-# the top-1% sets they find are compared with those of the library default rule.
+# The sweep's rule (by default eight midpoint nodes per checkpoint) keeps a sweep affordable; at the final
+# checkpoint, on centre crops of a few images, the top-1% sets it finds are compared with those of the
+# library default rule (skipped when the sweep uses the default).
 
 # %%
 check = None
@@ -177,8 +178,9 @@ if (lab.quadrature, lab.n_steps) != (fl.DEFAULT_QUADRATURE, fl.DEFAULT_STEPS):
                                   progress=False, n_steps=n, quadrature=q, engine=eng)
                      for q, n in ((lab.quadrature, lab.n_steps), (fl.DEFAULT_QUADRATURE, fl.DEFAULT_STEPS))]
     check = {d: fl.top_jaccard(fast.score(d), ref.score(d), top_percent) for d in degs}
-    print(f"final checkpoint, {len(crops)} images, {check_crop}×{check_crop} crops: top-{top_percent:g}% Jaccard of {lab.quadrature}-"
-          f"{lab.n_steps} with {fl.DEFAULT_QUADRATURE}: " + ", ".join(f"{d} {v:.2f}" for d, v in check.items()))
+    print(f"final checkpoint, {len(crops)} images, {check_crop}×{check_crop} crops: top-{top_percent:g}% Jaccard of "
+          f"{lab.quadrature}-{lab.n_steps} with {fl.DEFAULT_QUADRATURE}: "
+          + ", ".join(f"{d} {v:.2f}" for d, v in check.items()))
 
 # %% [markdown]
 # ## What this run shows
