@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
-from .errors import ConfigError, FaigLabError
-
 import torch
 from torch import nn
+
+from .errors import ConfigError, FaigLabError
 
 __all__ = ["Engine", "LocalEngine", "RayEngine", "EngineError", "ENGINES", "RAY_INSTALL", "make_engine", "open_engine"]
 

@@ -149,3 +149,9 @@ def test_unreachable_cluster_is_one_clear_line(monkeypatch):
         RayEngine(address=f"127.0.0.1:{port}").start()
     with pytest.raises(fl.EngineError, match="expected 'auto', HOST:PORT"):
         RayEngine(address="somewhere").start()
+
+
+def test_gpu_tasks_on_a_cluster_without_gpus_are_an_error_not_a_hang(ray_session, tiny):
+    *_, models, data = tiny
+    with pytest.raises(fl.EngineError, match="gpus_per_task=0.5, but the Ray cluster has 0 GPUs"):
+        fl.FAIG(*models).attribute(data, progress=False, engine=RayEngine(gpus_per_task=0.5))

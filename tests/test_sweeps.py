@@ -163,3 +163,13 @@ def test_setup_and_cli_pass_the_engine_through(tmp_path, capsys):
         main(["rank", "--baseline", str(b), "--target", str(t), "--out", str(tmp_path / "o"), "--address", "auto",
               "--method", "abs_filter_change"])
     assert "--address need --engine ray" in capsys.readouterr().err
+
+
+def test_a_method_moves_to_a_device_with_everything_it_keeps(tmp_path):
+    """What a Ray worker does with a shipped method (checked on the meta device: no GPU needed)."""
+    b, t = tiny_pair(tmp_path)
+    for cls in (fl.FAIG, fl.IntegratedGradients):
+        m = cls(*fl.load_pair(b, t)).to("meta")
+        tensors = [*m.path.theta.values(), *m.path.theta_bar.values(), *m.path.model.parameters(),
+                   *getattr(m, "diff", {}).values()]
+        assert m.device.type == m.path.device.type == "meta" and all(v.device.type == "meta" for v in tensors)
