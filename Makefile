@@ -13,7 +13,7 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev,spandrel]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,spandrel,ray]'
 	touch $@
 
 run: $(VENV)/.installed

@@ -35,6 +35,9 @@ from .quadrature import RULES, nodes_and_weights
 from .rankings import load_ranking, load_scores, rank_all, save_rankings
 from .reference import original_faig_scores
 from .train import PairRecipe, TrainConfig, make_pair, train
+# scale: engines and checkpoint sweeps
+from .engines import ENGINES, EngineError, RayEngine, make_engine, open_engine
+from .sweeps import Checkpoint, CheckpointSweep, embedded_sweep, find_checkpoints, rank_checkpoints, setup_sweep
 
 __all__ = [
     # set-up, models and data
@@ -58,6 +61,9 @@ __all__ = [
     "upscale_nearest", "Claims", "Claim", "fmt", "plots", "TrainConfig", "PairRecipe", "train", "make_pair",
     "FaigLabError", "ConfigError", "CheckpointError", "ArchitectureError", "ImageError", "DegradationError",
     "AttributionError", "RankingError",
+    # scale: engines and checkpoint sweeps
+    "RayEngine", "EngineError", "ENGINES", "make_engine", "open_engine", "rank_checkpoints", "find_checkpoints",
+    "Checkpoint", "CheckpointSweep", "embedded_sweep", "setup_sweep",
 ]
 
 # ---------------------------------------------------------------- degradation prediction (notebook 05)

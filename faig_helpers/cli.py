@@ -1,4 +1,10 @@
-"""``python -m faig_helpers rank``: rankings for headless (e.g. GPU) runs."""
+"""``python -m faig_helpers rank``: rankings for headless (e.g. GPU or cluster) runs.
+
+    rank --baseline B --target T [--dataset-root R] --out OUT          OUT/{D}_index.txt
+    rank --baseline B --checkpoints DIR_OR_GLOB --dataset-root R --out OUT
+                                                                       OUT/{checkpoint stem}/{D}_index.txt
+    ... --engine ray [--address auto|HOST:PORT] [--gpus-per-task F]    the images on Ray (local or a cluster)
+"""
 from __future__ import annotations
 
 import argparse
@@ -9,8 +15,8 @@ from pathlib import Path
 
 from .checkpoint import load_pair
 from .degradations import load_dataset, read_manifest
+from .engines import ENGINES, open_engine
 from .errors import FaigLabError
-from .engines import LocalEngine
 from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, PRECISIONS, method_class
 from .quadrature import RULES, check
 from .rankings import save_rankings
@@ -24,7 +30,12 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
     ap.add_argument("--method", choices=list(METHODS), default="faig")
     ap.add_argument("--baseline", required=True, help="baseline θ̄: checkpoint (.pth, .safetensors) or BasicSR "
                                                       "experiment folder")
-    ap.add_argument("--target", required=True, help="target θ, as --baseline")
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--target", help="target θ, as --baseline")
+    which.add_argument("--checkpoints",
+                       help="a sweep: every checkpoint θ_t of a fine-tuning run — a BasicSR experiment folder or its "
+                            "models/ (net_g_{iter}.pth by iteration), or a glob of checkpoint files (quote it); "
+                            "writes OUT/{checkpoint stem}/{D}_index.txt and resumes: completed checkpoints are skipped")
     ap.add_argument("--dataset-root", help="folder with GTmod12/, Linear_LRbicx2/ and one folder per degradation "
                                            "(e.g. Blur2_LRbicx2/, LRbicx2_noise0.1/); needed by methods that use "
                                            "images")
@@ -41,9 +52,29 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
     ap.add_argument("--workers", type=int, default=None,
                     help="images at once on CPU, one core each (default: one per thread); the result is the same")
     ap.add_argument("--seed", type=int, default=0, help="for --method random")
-    ap.add_argument("--cache", default=None, help="folder for per-image partial results (resume after interruption)")
+    ap.add_argument("--cache", default=None, help="folder for per-image partial results (resume after interruption; "
+                                                  "a sweep's default: OUT/cache)")
+    ap.add_argument("--engine", choices=ENGINES, default="local",
+                    help="where the images run: local (thread pool, the default) or ray (a local Ray instance, or a "
+                         "cluster with --address)")
+    ap.add_argument("--address", default=None,
+                    help="--engine ray: the cluster, 'auto' (this node's, after `ray start`) or HOST:PORT of its head "
+                         "(default: start a local instance)")
+    ap.add_argument("--gpus-per-task", type=float, default=None, metavar="F",
+                    help="--engine ray: GPUs each image's task reserves; a fraction shares a GPU (0.25: four tasks a "
+                         "GPU); default 1 with --device cuda, else 0 (CPU tasks)")
+    ap.add_argument("--cpus-per-task", type=float, default=None, metavar="N",
+                    help="--engine ray: CPUs (and intra-op threads) each task reserves (default 1)")
     ap.add_argument("--out", required=True, help="output folder")
     a = ap.parse_args(argv)
+    ray_options = {k: v for k, v in (("address", a.address), ("gpus_per_task", a.gpus_per_task),
+                                     ("cpus_per_task", a.cpus_per_task)) if v is not None}
+    if ray_options and a.engine != "ray":
+        ap.error(f"--{'/--'.join(k.replace('_', '-') for k in ray_options)} need --engine ray")
+    if a.workers is not None:
+        if a.engine == "ray":
+            ap.error("--workers is for --engine local (Ray runs one task per CPU it has)")
+        ray_options["workers"] = a.workers
     method = METHODS[a.method]
     try:
         check(a.quadrature, a.steps)
@@ -51,6 +82,8 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
         ap.error(f"--steps/--quadrature: {e}")
     if method.uses_images() and a.dataset_root is None:
         ap.error(f"--method {a.method} needs --dataset-root")
+    if a.checkpoints is not None:
+        return _sweep(ap, a, ray_options)
     try:
         baseline, target = load_pair(a.baseline, a.target)
         data = None
@@ -61,11 +94,30 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
             degradations = read_manifest(a.dataset_root)["degradations"]
         t0 = time.perf_counter()
         runner = method_class(a.method)(baseline, target, device=a.device, seed=a.seed, precision=a.precision)
-        scores = runner.attribute(data, n_steps=a.steps, quadrature=a.quadrature, cache_dir=a.cache,
-                                  degradations=degradations, engine=LocalEngine(a.workers))
+        with open_engine(a.engine, **ray_options) as engine:
+            scores = runner.attribute(data, n_steps=a.steps, quadrature=a.quadrature, cache_dir=a.cache,
+                                      degradations=degradations, engine=engine)
         out = save_rankings(a.out, scores)
     except FaigLabError as e:
         ap.exit(2, f"error: {e}\n")
     files = ", ".join(str(out / f"{d}_index.txt") for d in scores.degradations)
     print(f"{a.method}: {len(scores)} filters ranked in {time.perf_counter() - t0:.1f} s -> {files}", file=sys.stderr)
     return out
+
+
+def _sweep(ap: argparse.ArgumentParser, a: argparse.Namespace, engine_options: dict) -> Path:
+    """``rank --checkpoints``: :func:`~faig_helpers.sweeps.rank_checkpoints` for one method."""
+    from .sweeps import rank_checkpoints
+
+    t0 = time.perf_counter()
+    try:
+        with open_engine(a.engine, **engine_options) as engine:
+            sweep = rank_checkpoints(a.baseline, a.checkpoints, a.dataset_root, a.out, [a.method], engine=engine,
+                                     n_steps=a.steps, quadrature=a.quadrature, device=a.device, seed=a.seed,
+                                     degradations=a.degradations, cache_dir=a.cache, precision=a.precision)
+    except FaigLabError as e:
+        ap.exit(2, f"error: {e}\n")
+    done = sum(not all(i["reused"].values()) for i in sweep.info.values())
+    print(f"{a.method}: {len(sweep)} checkpoints ({done} ranked, {len(sweep) - done} already done) in "
+          f"{time.perf_counter() - t0:.1f} s -> {Path(a.out)}/{{{','.join(sweep.stems)}}}/", file=sys.stderr)
+    return Path(a.out)

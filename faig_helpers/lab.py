@@ -18,6 +18,9 @@ Every notebook starts with the same parameters (papermill convention) and passes
 * ``device``: None = CUDA when available, else the CPU.
 * ``methods``: None = every registered method; ``n_steps`` / ``quadrature``: None = the library defaults.
 * ``precision``: of the network passes, 'fp32' (None: the default), 'bf16' or 'auto' (bf16 where native).
+* ``engine``: where the images of a ranking run — None or ``'local'`` (thread pool), ``'ray'`` (a local Ray
+  instance, started for each :meth:`Lab.rank` and shut down after it) or an engine object such as
+  ``RayEngine(address='auto', gpus_per_task=0.25)`` (see :mod:`~faig_helpers.engines`).
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from torch import nn
 
 from .checkpoint import load_pair
 from .degradations import DatasetRoot, load_dataset
+from .engines import Engine, make_engine, open_engine
 from .errors import ConfigError
 from .filters import FilterIndex
 from .layout import Layout, output_dirs
@@ -105,6 +109,7 @@ class Lab:
     reuse: bool = True
     precision: str = DEFAULT_PRECISION
     rankings: dict[str, dict[str, FilterScores]] = field(default_factory=dict)
+    engine: Engine | str | None = None
 
     @property
     def layout(self) -> Layout:
@@ -116,19 +121,21 @@ class Lab:
         return self.pairs[self.net]
 
     def rank(self, names: Sequence[str] | None = None, methods: Sequence[str] | None = None,
-             reuse: bool | None = None, progress: bool = True) -> dict[str, dict[str, FilterScores]]:
-        """Rank the pairs ``names`` (None: all) with ``methods`` (None: the lab's) and keep the scores in
-        :attr:`rankings` (see :func:`~faig_helpers.rankings.rank_all`); the seconds each pair took are
-        in ``pair.info['ranking_seconds']``."""
-        for name in names or list(self.pairs):
-            p = self.pairs[name]
-            t0 = time.perf_counter()
-            got = rank_all(p.baseline, p.target, p.data, results=self.results, net=name, dataset=p.dataset_name,
-                           methods=methods or self.methods, n_steps=self.n_steps, quadrature=self.quadrature,
-                           device=self.device, reuse=self.reuse if reuse is None else reuse, progress=progress,
-                           precision=self.precision)
-            p.info["ranking_seconds"] = time.perf_counter() - t0
-            self.rankings.setdefault(name, {}).update(got)
+             reuse: bool | None = None, progress: bool = True, engine: Engine | str | None = None
+             ) -> dict[str, dict[str, FilterScores]]:
+        """Rank the pairs ``names`` (None: all) with ``methods`` (None: the lab's) on ``engine`` (None: the
+        lab's) and keep the scores in :attr:`rankings` (see :func:`~faig_helpers.rankings.rank_all`); the
+        seconds each pair took are in ``pair.info['ranking_seconds']``."""
+        with open_engine(self.engine if engine is None else engine) as eng:
+            for name in names or list(self.pairs):
+                p = self.pairs[name]
+                t0 = time.perf_counter()
+                got = rank_all(p.baseline, p.target, p.data, results=self.results, net=name, dataset=p.dataset_name,
+                               methods=methods or self.methods, n_steps=self.n_steps, quadrature=self.quadrature,
+                               device=self.device, reuse=self.reuse if reuse is None else reuse, progress=progress,
+                               engine=eng, precision=self.precision)
+                p.info["ranking_seconds"] = time.perf_counter() - t0
+                self.rankings.setdefault(name, {}).update(got)
         return self.rankings
 
     def savefig(self, fig: plt.Figure, name: str) -> Path:
@@ -167,7 +174,7 @@ def setup(pairs: Mapping | None = None, net: str | None = None, dataset_root: st
           results_dir: str | os.PathLike | None = None, figures_dir: str | os.PathLike | None = None,
           device: str | torch.device | None = None, methods: Sequence[str] | None = None,
           n_steps: int | None = None, quadrature: str | None = None, rank: bool = True, reuse: bool = True,
-          progress: bool = False, precision: str | None = None) -> Lab:
+          progress: bool = False, precision: str | None = None, engine: Engine | str | None = None) -> Lab:
     """Load every pair and its dataset, resolve the output folders and (``rank``) rank every pair with
     every method, reusing saved rankings of the same models, images and settings (``reuse``). See the
     module docstring for each parameter; a bad one raises :class:`~faig_helpers.errors.ConfigError`."""
@@ -182,6 +189,7 @@ def setup(pairs: Mapping | None = None, net: str | None = None, dataset_root: st
     net = next(iter(entries)) if net is None else net
     if net not in entries:
         raise ConfigError(f"net '{net}' is not one of the pairs {list(entries)}")
+    make_engine(engine)  # a bad engine name or object fails here, before any work
     results, figures = output_dirs(results_dir, figures_dir)
     loaded: dict[tuple, DatasetRoot] = {}
     out: dict[str, Pair] = {}
@@ -196,7 +204,7 @@ def setup(pairs: Mapping | None = None, net: str | None = None, dataset_root: st
     dev = resolve_device(device)
     lab = Lab(out, net, results, figures, dev, resolve_methods(methods),
               DEFAULT_STEPS if n_steps is None else int(n_steps), quadrature or DEFAULT_QUADRATURE, reuse,
-              resolve_precision(precision or DEFAULT_PRECISION, dev))
+              resolve_precision(precision or DEFAULT_PRECISION, dev), engine=engine)
     if rank:
         lab.rank(progress=progress)
     return lab

@@ -19,14 +19,15 @@ import torch
 from torch import nn
 
 from .degradations import PAPER_SET, DatasetRoot, degradation_set
-from .engines import Engine
+from .engines import Engine, open_engine
 from .errors import RankingError
 from .io_utils import atomic_path, atomic_save_npy, atomic_write_text, tensor_digest
 from .layout import Layout
-from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, method_class, resolve_methods
+from .methods import (DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, Attribution, FilterScores, method_class,
+                      resolve_methods)
 
 __all__ = ["RankingError", "INCOMPLETE", "find_ranking_dir", "save_rankings", "load_ranking", "load_scores",
-           "rank_all"]
+           "rank_all", "models_digest", "images_digest", "ranking_meta", "reuse_ranking"]
 
 #: marker of a folder whose files are being written
 INCOMPLETE = ".incomplete"
@@ -111,11 +112,53 @@ def load_scores(folder: str | os.PathLike, method: str, n_filters: int | None = 
     return FilterScores(method, scores, per_image, delta, dict(method=method, folder=str(folder), source=source))
 
 
+def models_digest(baseline: nn.Module, target: nn.Module) -> str:
+    """Content digest of a pair (what saved rankings are keyed on)."""
+    return tensor_digest(*baseline.state_dict().values(), *target.state_dict().values())
+
+
+def images_digest(data: DatasetRoot) -> str:
+    """Content digest of every tensor of a dataset (what saved rankings are keyed on)."""
+    return tensor_digest(*(t for i in range(len(data)) for t in data.image(i)))
+
+
+def ranking_meta(method: Attribution, n_steps: int, quadrature: str, degradations: Sequence[str], models: str,
+                 data: DatasetRoot | None, images: str | None) -> dict:
+    """The ``meta.json`` of a ranking: the method's settings, the models' digest and (methods that use
+    images) the images' digest and names."""
+    uses = method.uses_images() and data is not None
+    return dict(method.settings(n_steps, quadrature, degradations), models=models,
+                **({"images": [images, *data.names]} if uses else {}))
+
+
+def reuse_ranking(folder: Path | None, name: str, meta: dict, n_filters: int, degradations: Sequence[str],
+                  unkeyed: bool = True) -> FilterScores | None:
+    """The scores saved in ``folder`` when its ``meta.json`` equals ``meta`` (or, with ``unkeyed``, when it
+    has none: loaded as they are, e.g. the original project's published rankings); None: recompute."""
+    if folder is None:
+        return None
+    meta_path = folder / "meta.json"
+    saved = json.loads(meta_path.read_text()) if meta_path.is_file() else None
+    if saved is None and not unkeyed or saved is not None and saved != meta:
+        return None
+    try:
+        scores = load_scores(folder, name, n_filters, degradations)
+    except RankingError as e:
+        if saved is None:
+            raise
+        print(f"recomputing {name}: {e}")
+        return None
+    if saved is None:
+        print(f"{name}: loaded the rankings in {folder} as they are (no meta.json: computed elsewhere, e.g. "
+              f"published by the original project)")
+    return scores
+
+
 def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *, results: str | os.PathLike,
              net: str, dataset: str, methods: Sequence[str] | None = None, n_steps: int | None = None,
              quadrature: str | None = None, device: str | torch.device | None = None, seed: int = 0,
              reuse: bool = True, progress: bool = True, degradations: Sequence[str] | None = None,
-             engine: Engine | None = None, precision: str = DEFAULT_PRECISION) -> dict[str, FilterScores]:
+             engine: Engine | str | None = None, precision: str = DEFAULT_PRECISION) -> dict[str, FilterScores]:
     """Scores of every method (None: every registered one), saved under
     ``{results}/neuron-search/{net}/{dataset}/{method}/``, for each degradation of ``data`` (or of
     ``degradations``).
@@ -124,43 +167,33 @@ def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *
     settings is loaded instead of recomputed; a folder of index files without ``meta.json`` (e.g. the
     original project's published rankings, also found under ``{results}/Interpret/``) is loaded as
     it is, with a note; methods that use images keep per-image partial results under ``{results}/cache``,
-    so an interrupted run resumes. Anything else is recomputed and overwritten. ``n_steps``/``quadrature``
-    None: the library defaults; ``precision``: of the network passes (see :class:`~faig_helpers.methods.Attribution`).
+    so an interrupted run resumes (with any engine). Anything else is recomputed and overwritten.
+    ``n_steps``/``quadrature`` None: the library defaults; ``engine``: where the images run (an engine,
+    ``'local'`` or ``'ray'``; see :func:`~faig_helpers.engines.make_engine`).
+    ``precision``: of the network passes (see :class:`~faig_helpers.methods.Attribution`).
     """
     n_steps = DEFAULT_STEPS if n_steps is None else n_steps
     quadrature = DEFAULT_QUADRATURE if quadrature is None else quadrature
     degs = degradation_set(data.degradations if data is not None and degradations is None else degradations)
     layout = Layout(results)
-    models = tensor_digest(*baseline.state_dict().values(), *target.state_dict().values())
+    models = models_digest(baseline, target)
     images = None
     if data is not None:
         data = data.select(degs)
-        images = tensor_digest(*(t for i in range(len(data)) for t in data.image(i)))
+        images = images_digest(data)
     out: dict[str, FilterScores] = {}
-    for name in resolve_methods(methods):
-        method = method_class(name)(baseline, target, device=device, seed=seed, precision=precision)
-        uses = method.uses_images()
-        meta = dict(method.settings(n_steps, quadrature, degs), models=models,
-                    **({"images": [images, *data.names]} if uses and data is not None else {}))
-        if reuse:
-            found = find_ranking_dir(layout, net, dataset, name, degs)
-            if found is not None:
-                meta_path = found / "meta.json"
-                saved = json.loads(meta_path.read_text()) if meta_path.is_file() else None
-                if saved is None or saved == meta:
-                    try:
-                        out[name] = load_scores(found, name, len(method), degs)
-                    except RankingError as e:
-                        if saved is None:
-                            raise
-                        print(f"recomputing {name}: {e}")
-                    else:
-                        if saved is None:
-                            print(f"{name}: loaded the rankings in {found} as they are (no meta.json: "
-                                  f"computed elsewhere, e.g. published by the original project)")
-                        continue
-        scores = method.attribute(data, n_steps=n_steps, quadrature=quadrature, progress=progress,
-                                  cache_dir=layout.cache if reuse else None, engine=engine, degradations=degs)
-        scores.info["folder"] = str(save_rankings(layout.rankings(net, dataset, name), scores, meta))
-        out[name] = scores
+    with open_engine(engine) as eng:
+        for name in resolve_methods(methods):
+            method = method_class(name)(baseline, target, device=device, seed=seed, precision=precision)
+            meta = ranking_meta(method, n_steps, quadrature, degs, models, data, images)
+            if reuse:
+                found = reuse_ranking(find_ranking_dir(layout, net, dataset, name, degs), name, meta, len(method),
+                                      degs)
+                if found is not None:
+                    out[name] = found
+                    continue
+            scores = method.attribute(data, n_steps=n_steps, quadrature=quadrature, progress=progress,
+                                      cache_dir=layout.cache if reuse else None, engine=eng, degradations=degs)
+            scores.info["folder"] = str(save_rankings(layout.rankings(net, dataset, name), scores, meta))
+            out[name] = scores
     return out

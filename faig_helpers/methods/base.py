@@ -25,7 +25,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..degradations import DatasetRoot, degradation_set
-from ..engines import Engine, LocalEngine
+from ..engines import Engine, open_engine
 from ..errors import AttributionError, ConfigError
 from ..filters import ranking_from_scores, top_set
 from ..io_utils import atomic_path, tensor_digest
@@ -178,6 +178,22 @@ class Attribution(ABC):
     def uses_images(cls) -> bool:
         return bool(cls.inputs)
 
+    def to(self, device: str | torch.device) -> "Attribution":
+        """Move the method to ``device`` in place: its path (θ, θ̄ and the network) and every tensor (or dict of
+        tensors) it keeps, e.g. FAIG's θ̄ − θ. How an engine's worker puts a shipped method on its own device."""
+        dev, p = torch.device(device), self.path
+        p.model.to(dev)
+        p.theta = {n: v.to(dev) for n, v in p.theta.items()}
+        p.theta_bar = {n: v.to(dev) for n, v in p.theta_bar.items()}
+        p.device = dev
+        for k, v in list(vars(self).items()):
+            if isinstance(v, torch.Tensor):
+                setattr(self, k, v.to(dev))
+            elif isinstance(v, dict) and v and all(isinstance(t, torch.Tensor) for t in v.values()):
+                setattr(self, k, {n: t.to(dev) for n, t in v.items()})
+        self.device = dev
+        return self
+
     def settings(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> dict:
         """What the scores depend on besides the models and images (to key saved results)."""
         base = dict(method=self.name, degradations=list(degradations))
@@ -195,10 +211,11 @@ class Attribution(ABC):
 
     def attribute(self, data: DatasetRoot | None = None, *, n_steps: int = DEFAULT_STEPS,
                   quadrature: str = DEFAULT_QUADRATURE, progress: bool = True,
-                  cache_dir: str | os.PathLike | None = None, engine: Engine | None = None,
+                  cache_dir: str | os.PathLike | None = None, engine: Engine | str | None = None,
                   degradations: Sequence[str] | None = None) -> FilterScores:
         """Scores over ``data`` for each of its degradations (``degradations``: the set for methods that use
-        no images; default the paper's blur and noise). ``engine``: where the images run (default: a
+        no images; default the paper's blur and noise). ``engine``: where the images run — an engine object,
+        ``'local'`` or ``'ray'`` (:func:`~faig_helpers.engines.make_engine`; default: a
         :class:`~faig_helpers.engines.LocalEngine`, one image per core)."""
         degs = degradation_set(data.degradations if data is not None and degradations is None else degradations)
         info = dict(self.settings(n_steps, quadrature, degs), filters=len(self))
@@ -223,15 +240,15 @@ class Attribution(ABC):
         todo = [i for i in range(len(data)) if i not in results]
         bar = tqdm(total=len(data), initial=len(results), desc=f"{self.name} {quadrature}×{n_steps}",
                    disable=not progress, leave=False)
-        engine = engine or LocalEngine()
         try:
             task = _ImageTask(self, data, n_steps, quadrature)
-            for i, res in engine.map(task, todo, self.path.model, self.device):
-                if i in paths:
-                    with atomic_path(paths[i]) as tmp, open(tmp, "wb") as f:
-                        np.savez(f, **res)
-                results[i] = res
-                bar.update(1)
+            with open_engine(engine) as eng:
+                for i, res in eng.map(task, todo, self.path.model, self.device):
+                    if i in paths:
+                        with atomic_path(paths[i]) as tmp, open(tmp, "wb") as f:
+                            np.savez(f, **res)
+                    results[i] = res
+                    bar.update(1)
         finally:
             bar.close()
         return self.reduce([results[i] for i in range(len(data))], degs, info)
@@ -247,12 +264,32 @@ class _ImageTask:
     """One image's attribution, as an engine runs it: ``task(i, model)`` (picklable for Ray)."""
 
     method: Attribution
-    data: DatasetRoot
+    data: DatasetRoot | None
     n_steps: int
     quadrature: str
 
     def __call__(self, i: int, model: nn.Module | None = None) -> dict[str, np.ndarray]:
         return self.method.attribute_image(self.data, i, self.n_steps, self.quadrature, model)
+
+    def to(self, device: str | torch.device) -> "_ImageTask":
+        """The task with its method on ``device`` (images move per use)."""
+        self.method.to(device)
+        return self
+
+    def split(self) -> tuple["_ImageTask", Callable[[int], DatasetRoot]]:
+        """For engines that ship work to other processes: this task without its images, and item → the one-image
+        dataset that item reads (so a worker receives the method once and only the images it runs)."""
+        def part(i: int) -> DatasetRoot:
+            d = self.data
+            return DatasetRoot([d.names[i]], d.gt[i:i + 1], {k: v[i:i + 1] for k, v in d.inputs.items()},
+                               d.clean[i:i + 1])
+
+        return _ImageTask(self.method, None, self.n_steps, self.quadrature), part
+
+    def bind(self, part: DatasetRoot) -> Callable[[int, nn.Module | None], dict[str, np.ndarray]]:
+        """The task of one image from :meth:`split`'s part, called as ``task(item, model)``."""
+        task = _ImageTask(self.method, part, self.n_steps, self.quadrature)
+        return lambda _item, model=None: task(0, model)
 
 
 METHODS: dict[str, type[Attribution]] = {}
