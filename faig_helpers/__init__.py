@@ -35,6 +35,10 @@ from .quadrature import RULES, nodes_and_weights
 from .rankings import load_ranking, load_scores, rank_all, save_rankings
 from .reference import original_faig_scores
 from .train import PairRecipe, TrainConfig, make_pair, train
+# ablations (notebook 07), DNI and exported models (notebook 04, the λ panel, ``python -m faig_helpers modulate``)
+from .ablations import (baseline_choices, random_baseline, retrain_locations, substitution_quality, train_images,
+                        with_elimination, zero_baseline)
+from .modulation import dni_state_dict, dni_sweep, export_modulated, matched_strength, ranking_top
 
 __all__ = [
     # set-up, models and data
@@ -59,3 +63,6 @@ __all__ = [
     "FaigLabError", "ConfigError", "CheckpointError", "ArchitectureError", "ImageError", "DegradationError",
     "AttributionError", "RankingError",
 ]
+__all__ += ["with_elimination", "random_baseline", "zero_baseline", "baseline_choices", "substitution_quality",
+            "train_images", "retrain_locations", "dni_state_dict", "dni_sweep", "matched_strength", "export_modulated",
+            "ranking_top"]
