@@ -127,14 +127,16 @@ def train_images() -> Path:
 
 def retrain_locations(baseline: nn.Module, locations: Mapping[str, np.ndarray | None], degradation_name: str,
                       cfg: TrainConfig, out_dir: str | os.PathLike, *, image_folder: str | os.PathLike | None = None,
-                      filter_index: FilterIndex | None = None, reuse: bool = True, progress: bool = True
-                      ) -> dict[str, nn.Module]:
+                      filter_index: FilterIndex | None = None, reuse: bool = True, progress: bool = True,
+                      threads: int | None = None) -> dict[str, nn.Module]:
     """Re-train the baseline on ``degradation_name`` alone (every training input degraded by it), once per
     entry of ``locations``: name → global filter indices (only those kernels learn; every other weight and
     every bias stays θ̄'s) or None (every parameter learns: the upper bound). The same ``cfg`` (budget,
     seed) for each; ``cfg.mix`` is replaced by {degradation: 1}. Checkpoints ``out_dir/{name}.pth``; with
     ``reuse`` one whose ``{name}.json`` records the same baseline, locations, images and config is loaded
-    instead of retrained. Returns name → the trained model (EMA weights, eval mode)."""
+    instead of retrained. ``threads``: CPU threads while training (e.g. 1: the same weights whatever the
+    machine's core count; None: PyTorch's current setting), restored afterwards. Returns name → the
+    trained model (EMA weights, eval mode)."""
     d = degradation(degradation_name).name
     cfg = dataclasses.replace(cfg, mix={d: 1.0}, exclusive=False)
     folder = Path(image_folder) if image_folder is not None else train_images()
@@ -144,14 +146,20 @@ def retrain_locations(baseline: nn.Module, locations: Mapping[str, np.ndarray | 
     models = {}
     for name, idx in locations.items():
         trainable = None if idx is None else fi.masks(np.asarray(idx, dtype=np.int64))
-        meta = dict(baseline=digest, degradation=d, images=str(folder), config=dataclasses.asdict(cfg),
+        meta = dict(baseline=digest, degradation=d, images=str(folder), config=dataclasses.asdict(cfg), threads=threads,
                     locations=None if idx is None else tensor_digest(torch.as_tensor(np.sort(np.asarray(idx)))))
         ckpt, meta_path = out_dir / f"{_safe(name)}.pth", out_dir / f"{_safe(name)}.json"
         if not (reuse and ckpt.is_file() and meta_path.is_file() and json.loads(meta_path.read_text()) == meta):
             meta_path.unlink(missing_ok=True)
             net = copy.deepcopy(baseline)
             torch.manual_seed(cfg.seed)
-            train(net, folder, ckpt, cfg, progress=progress, trainable=trainable)
+            before = torch.get_num_threads()
+            try:
+                if threads:
+                    torch.set_num_threads(threads)
+                train(net, folder, ckpt, cfg, progress=progress, trainable=trainable)
+            finally:
+                torch.set_num_threads(before)
             atomic_write_text(meta_path, json.dumps(meta, indent=1))
         models[name] = _load_like(baseline, ckpt)
     return models
