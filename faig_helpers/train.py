@@ -202,7 +202,7 @@ def _trainable_masks(net: nn.Module, trainable: Mapping[str, torch.Tensor] | Non
             raise ConfigError(f"trainable['{name}']: mask of shape {tuple(m.shape)} does not broadcast to the "
                               f"parameter's {tuple(p.shape)}") from None
         p.requires_grad_(True)
-        out[name] = (p, m.to(p.dtype))
+        out[name] = (p, m.to(p.device, p.dtype))
     return out
 
 

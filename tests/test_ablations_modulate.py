@@ -9,6 +9,7 @@ from faig_helpers.ablations import random_baseline, retrain_locations, substitut
     zero_baseline
 from faig_helpers.archs import MSRResNet, SRVGGNetCompact
 from faig_helpers.checkpoint import load_model, load_pair
+from faig_helpers.__main__ import main
 from faig_helpers.cli import modulate_main
 from faig_helpers.filters import FilterIndex
 from faig_helpers.images import write_image
@@ -93,8 +94,8 @@ def test_export_function_matches_cli_and_dni_ends(pair_and_ranking, tmp_path):
                        "--out", str(tmp_path / "d.pth")])
         for k, v in _sd(tmp_path / "d.pth").items():
             assert torch.equal(v, _sd(ref)[k]), (lam, k)
-    modulate_main(["--baseline", str(b), "--target", str(t), "--dni", "--lambda", "0.25", "--out",
-                   str(tmp_path / "q.pth")])
+    main(["modulate", "--baseline", str(b), "--target", str(t), "--dni", "--lambda", "0.25", "--out",
+          str(tmp_path / "q.pth")])  # python -m faig_helpers modulate
     for k, v in _sd(tmp_path / "q.pth").items():
         assert torch.equal(v, 0.25 * _sd(t)[k] + 0.75 * _sd(b)[k])
 
