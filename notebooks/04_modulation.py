@@ -30,7 +30,7 @@ proportion = 1.0  # % of filters modulated
 lambdas = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5]  # the paper: 16 values
 example_image = 0
 example_crop = 96  # LR pixels of the window shown by the panel and the grids (None: whole image)
-match_fraction = 0.5  # DNI vs FAIG at matched strength: PSNR on the set's own inputs this far from λ = 0 to the target
+match_fraction = 0.5  # DNI vs FAIG at matched strength: PSNR on the set's own inputs this far from λ 0 to the target
 export_lambda = 0.6  # the model exported at the end: this λ on the top-`proportion`% filters of the last set
 
 # %% [markdown]

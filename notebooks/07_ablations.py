@@ -147,7 +147,7 @@ claims_a.show()
 # evaluation image: PSNR, the output difference to the target, the colour shift and the change of
 # mean intensity (8-bit levels; negative = darker). *Separation* of a D-set is the share of the PSNR
 # its substitution costs that falls on D's inputs: cost on D / (cost on D + mean cost on the others) —
-# 1 when only D's function goes, ½ when every input suffers alike.
+# 1 when only D's function goes, ½ when every input suffers alike (above 1: the other inputs even gain).
 
 # %%
 bases = fl.baseline_choices(p.baseline, p.target, baseline_seed)
