@@ -1,13 +1,14 @@
 # FAIG Lab — the two commands of the README:
 #   make run    execute every notebook on the embedded default and re-render figures/
 #   make test   unit tests + nbval over notebooks/*.ipynb
+#   make report one HTML file per executed notebook of `make run`, in results/report/
 # Both create .venv/ (CPU PyTorch pinned by constraints.txt) on first use.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 
-.PHONY: run test lint setup retrain benchmark sync clean notebooks app
+.PHONY: run test lint setup retrain benchmark sync clean notebooks app report
 
 setup: $(VENV)/.installed
 
@@ -35,6 +36,14 @@ lint: $(VENV)/.installed
 app: $(VENV)/.installed
 	$(PY) -c "import voila" 2>/dev/null || $(PY) -m pip install -q -c constraints.txt -e '.[app]'
 	cd notebooks && ../$(VENV)/bin/voila app_lambda_panel.ipynb --port=8866 --no-browser --progressive_rendering=True
+
+# every executed notebook of `make run` (results/notebooks/*.ipynb) as one HTML file each (nbconvert)
+report: $(VENV)/.installed
+	$(PY) -c "import nbconvert" 2>/dev/null || $(PY) -m pip install -q -c constraints.txt -e '.[report]'
+	@ls results/notebooks/*.ipynb >/dev/null 2>&1 || { echo "no executed notebooks in results/notebooks/: run 'make run' first"; exit 1; }
+	@mkdir -p results/report
+	$(VENV)/bin/jupyter nbconvert --to html --output-dir results/report results/notebooks/*.ipynb
+	@echo "report: $$(ls results/report/*.html | wc -l) HTML files in results/report/"
 
 retrain: $(VENV)/.installed
 	$(PY) -m faig_helpers retrain

@@ -38,6 +38,10 @@ from .train import PairRecipe, TrainConfig, make_pair, train
 # scale: engines and checkpoint sweeps
 from .engines import ENGINES, EngineError, RayEngine, make_engine, open_engine
 from .sweeps import Checkpoint, CheckpointSweep, embedded_sweep, find_checkpoints, rank_checkpoints, setup_sweep
+# ablations (notebook 07), DNI and exported models (notebook 04, the λ panel, ``python -m faig_helpers modulate``)
+from .ablations import (baseline_choices, random_baseline, retrain_locations, substitution_quality, train_images,
+                        with_elimination, zero_baseline)
+from .modulation import dni_state_dict, dni_sweep, export_modulated, matched_strength, ranking_top
 
 __all__ = [
     # set-up, models and data
@@ -86,3 +90,6 @@ __all__ += [
     "predictor_table", "mixed_table", "k_table", "prediction_claims", "describe_accuracy", "describe_auc",
     "describe_mixed",
 ]
+__all__ += ["with_elimination", "random_baseline", "zero_baseline", "baseline_choices", "substitution_quality",
+            "train_images", "retrain_locations", "dni_state_dict", "dni_sweep", "matched_strength", "export_modulated",
+            "ranking_top"]

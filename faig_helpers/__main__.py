@@ -1,4 +1,4 @@
-"""Command line: ``python -m faig_helpers {degrade,embed,retrain,rank} ...``."""
+"""Command line: ``python -m faig_helpers {degrade,embed,retrain,rank,modulate} ...``."""
 from __future__ import annotations
 
 import sys
@@ -6,7 +6,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = ("degrade", "embed", "retrain", "rank")
+    commands = ("degrade", "embed", "retrain", "rank", "modulate")
     if not argv or argv[0] not in commands:
         print(f"usage: python -m faig_helpers {{{','.join(commands)}}} [options]  (-h for each)")
         sys.exit(0 if argv and argv[0] in ("-h", "--help") else 2)
@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> None:
     elif cmd == "rank":
         from .cli import rank_main
         rank_main(rest)
+    elif cmd == "modulate":
+        from .cli import modulate_main
+        modulate_main(rest)
 
 
 if __name__ == "__main__":

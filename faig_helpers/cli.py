@@ -16,7 +16,7 @@ from pathlib import Path
 from .checkpoint import load_pair
 from .degradations import load_dataset, read_manifest
 from .engines import ENGINES, open_engine
-from .errors import FaigLabError
+from .errors import ConfigError, FaigLabError
 from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, PRECISIONS, method_class
 from .quadrature import RULES, check
 from .rankings import save_rankings
@@ -121,3 +121,67 @@ def _sweep(ap: argparse.ArgumentParser, a: argparse.Namespace, engine_options: d
     print(f"{a.method}: {len(sweep)} checkpoints ({done} ranked, {len(sweep) - done} already done) in "
           f"{time.perf_counter() - t0:.1f} s -> {Path(a.out)}/{{{','.join(sweep.stems)}}}/", file=sys.stderr)
     return Path(a.out)
+
+
+__all__ += ["modulate_main"]
+
+
+def modulate_main(argv: Sequence[str] | None = None) -> Path:
+    """``python -m faig_helpers modulate``: write a λ-modulated model (FAIG filters or DNI) as a BasicSR
+    checkpoint (see :func:`~faig_helpers.modulation.export_modulated`)."""
+    import math
+
+    from .modulation import export_modulated
+
+    ap = argparse.ArgumentParser(prog="python -m faig_helpers modulate",
+                                 description="Write a BasicSR checkpoint (params_ema + params, the target's keys) "
+                                             "whose top-p%% filters of one degradation's ranking are "
+                                             "λ·θ + (1−λ)·θ̄ and every other tensor the target's; with --dni the "
+                                             "whole network is λ·θ + (1−λ)·θ̄.")
+    ap.add_argument("--baseline", required=True, help="baseline θ̄: checkpoint (.pth, .safetensors) or BasicSR "
+                                                      "experiment folder")
+    ap.add_argument("--target", required=True, help="target θ, as --baseline")
+    ap.add_argument("--ranking", default=None, help="folder with {D}_index.txt (e.g. written by `rank`), or one "
+                                                    "index file; without it FAIG ranks on --dataset-root")
+    ap.add_argument("--dataset-root", default=None, help="dataset root FAIG ranks on when no --ranking is given")
+    ap.add_argument("--degradation", default=None, help="whose filters are modulated, e.g. noise (not with --dni)")
+    ap.add_argument("--lambda", dest="lam", type=float, required=True,
+                    help="λ: 1 = the target, 0 = the baseline's filters (substituted), > 1 extrapolates")
+    ap.add_argument("--percent", type=float, default=1.0, help="top-p%% of the ranking modulated (default 1)")
+    ap.add_argument("--dni", action="store_true", help="whole-network interpolation (Real-ESRGAN's dni) instead")
+    ap.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="FAIG's quadrature nodes (ranking only)")
+    ap.add_argument("--quadrature", choices=RULES, default=DEFAULT_QUADRATURE, help="FAIG's rule (ranking only)")
+    ap.add_argument("--device", default=None, help="for ranking, e.g. cuda (default: cpu)")
+    ap.add_argument("--out", required=True, help="output checkpoint (.pth)")
+    a = ap.parse_args(argv)
+    if not math.isfinite(a.lam):
+        ap.error(f"--lambda must be a finite number, got {a.lam}")
+    if not a.dni:
+        if a.degradation is None:
+            ap.error("--degradation is needed (whose filters are modulated), or --dni for the whole network")
+        if a.ranking is None and a.dataset_root is None:
+            ap.error("give --ranking DIR (a folder of {D}_index.txt) or --dataset-root R to rank with FAIG")
+    try:
+        check(a.quadrature, a.steps)
+    except ValueError as e:
+        ap.error(f"--steps/--quadrature: {e}")
+    try:
+        from .degradations import degradation
+
+        deg = None if a.degradation is None else degradation(a.degradation).name
+        baseline, target = load_pair(a.baseline, a.target)
+        ranking = a.ranking
+        if not a.dni and ranking is None:
+            degs = read_manifest(a.dataset_root)["degradations"]
+            if deg not in degs:
+                raise ConfigError(f"{a.dataset_root}: no '{deg}' inputs to rank on (its set: {degs})")
+            data = load_dataset(a.dataset_root, degs, clean=False)
+            ranking = method_class("faig")(baseline, target, device=a.device).attribute(
+                data, n_steps=a.steps, quadrature=a.quadrature)
+        out = export_modulated(baseline, target, a.out, a.lam, degradation_name=deg, percent=a.percent,
+                               ranking=ranking, dni=a.dni)
+    except FaigLabError as e:
+        ap.exit(2, f"error: {e}\n")
+    what = "every tensor" if a.dni else f"the top-{a.percent:g}% {a.degradation} filters"
+    print(f"{out}: {what} at λ = {a.lam:g} (λ·θ + (1−λ)·θ̄), everything else the target's", file=sys.stderr)
+    return out

@@ -9,10 +9,19 @@ extrapolates. Biases and unselected filters stay the target's. :class:`FilterMod
 model at these weights through :class:`~faig_helpers.parameter_path.ParameterPath` (α = 1 − λ on the
 set), so moving λ costs one forward pass; :func:`modulated_state_dict` builds the same weights as a
 state dict (to save, or to check the modulator against). :func:`lambda_sweep` measures a λ range.
+
+**DNI** (deep network interpolation, Real-ESRGAN's ``dni()``) moves *every* parameter instead:
+θ_λ = λ·θ + (1 − λ)·θ̄ (:func:`dni_state_dict`, :meth:`FilterModulator.dni`, :func:`dni_sweep`).
+:func:`matched_strength` compares the two at the same strength of one function, and
+:func:`export_modulated` writes either model as a BasicSR checkpoint (``python -m faig_helpers modulate``).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+
+import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,14 +29,16 @@ import torch
 from torch import nn
 
 from .degradations import DatasetRoot, degradation
+from .errors import ConfigError
 from .evaluation import restore_all
-from .filters import FilterIndex
+from .filters import FilterIndex, top_count
 from .images import to_image
 from .metrics import colour_shift, output_difference, psnr
 from .methods import FilterScores
 from .parameter_path import ParameterPath
 
-__all__ = ["modulated_state_dict", "FilterModulator", "lambda_sweep"]
+__all__ = ["modulated_state_dict", "FilterModulator", "lambda_sweep", "dni_state_dict", "dni_sweep",
+           "matched_strength", "export_modulated", "ranking_top"]
 
 
 def modulated_state_dict(baseline: Mapping[str, torch.Tensor], target: Mapping[str, torch.Tensor],
@@ -42,6 +53,25 @@ def modulated_state_dict(baseline: Mapping[str, torch.Tensor], target: Mapping[s
         mixed = lam * target[name] + (1 - lam) * baseline[name]
         out[name] = torch.where(m, mixed, target[name])
     return out
+
+
+def dni_state_dict(baseline: Mapping[str, torch.Tensor], target: Mapping[str, torch.Tensor], lam: float
+                   ) -> dict[str, torch.Tensor]:
+    """Deep network interpolation (Real-ESRGAN's ``dni``): every floating tensor becomes λ·θ + (1−λ)·θ̄
+    (biases and buffers included; λ = 1: the target, λ = 0: the baseline); other tensors stay the target's."""
+    _check_lambda(lam)
+    out = {}
+    for k, t in target.items():
+        if k not in baseline:
+            raise ConfigError(f"dni: the baseline has no '{k}' (the target's key): not the same network")
+        out[k] = lam * t + (1 - lam) * baseline[k] if t.is_floating_point() else t.clone()
+    return out
+
+
+def _check_lambda(lam: float) -> float:
+    if isinstance(lam, bool) or not isinstance(lam, (int, float, np.floating)) or not math.isfinite(lam):
+        raise ConfigError(f"λ must be a finite number, got {lam!r}")
+    return float(lam)
 
 
 class FilterModulator:
@@ -72,6 +102,11 @@ class FilterModulator:
     def substitute(self, index: np.ndarray) -> "FilterModulator":
         """The filters ``index`` taken from the baseline (λ = 0)."""
         return self.modulate(index, 0.0)
+
+    def dni(self, lam: float) -> "FilterModulator":
+        """Whole-network interpolation (DNI): every parameter λ·θ + (1−λ)·θ̄."""
+        self._params, self.lam = self.path.params(1.0 - _check_lambda(lam)), float(lam)
+        return self
 
     def reset(self) -> "FilterModulator":
         """Back to the target θ."""
@@ -113,3 +148,130 @@ def lambda_sweep(mod: FilterModulator, scores: FilterScores, data: DatasetRoot, 
                 grids[deg].append(to_image(mod(example(deg))))
     mod.reset()
     return pd.DataFrame(rows), grids
+
+
+def dni_sweep(mod: FilterModulator, data: DatasetRoot, lambdas: Sequence[float]) -> pd.DataFrame:
+    """:func:`lambda_sweep`'s table for DNI (every parameter λ·θ + (1−λ)·θ̄; ``filters`` is 'all'):
+    PSNR, output difference and colour shift to the target on the inputs of every degradation."""
+    ref = {d: restore_all(mod.reset(), data[d]) for d in data.degradations}
+    rows = []
+    for lam in lambdas:
+        mod.dni(lam)
+        for inp in data.degradations:
+            outs = restore_all(mod, data[inp])
+            rows.append(dict(filters="all", lam=float(lam), input=degradation(inp).input,
+                             psnr=_mean(outs, data.gt, lambda o, g: psnr(o, g, data.scale)),
+                             output_difference=_mean(outs, ref[inp], lambda o, r: output_difference(o, r)[0]),
+                             colour_shift=_mean(outs, ref[inp], lambda o, r: colour_shift(o, r)[0])))
+    mod.reset()
+    return pd.DataFrame(rows)
+
+
+def _crossing(lam: np.ndarray, val: np.ndarray, level: float) -> float:
+    """The smallest λ in [0, 1] where the piecewise-linear curve ``val(lam)`` reaches ``level`` (NaN if never)."""
+    order = np.argsort(lam)
+    lam, val = lam[order], val[order]
+    keep = (lam >= 0) & (lam <= 1)
+    lam, val = lam[keep], val[keep]
+    for k in range(len(lam)):
+        if val[k] >= level:
+            if k == 0:
+                return float(lam[0])
+            a, b = val[k - 1], val[k]
+            return float(lam[k - 1] + (level - a) / (b - a) * (lam[k] - lam[k - 1]))
+    return math.nan
+
+
+def _interp(lam: np.ndarray, val: np.ndarray, at: float) -> float:
+    order = np.argsort(lam)
+    return float(np.interp(at, lam[order], val[order])) if math.isfinite(at) else math.nan
+
+
+def matched_strength(filter_sweep: pd.DataFrame, whole_sweep: pd.DataFrame, degradation_name: str,
+                     fraction: float = 0.5) -> dict:
+    """FAIG modulation (``filter_sweep`` from :func:`lambda_sweep`: D's filters) against DNI (``whole_sweep``
+    from :func:`dni_sweep`) at the same strength of D's function: the PSNR level on D's inputs
+    L = P₀ + fraction·(P₁ − P₀), with P₁ the target's (λ = 1) and P₀ the higher of the two λ = 0 values, is
+    reached at λ_FAIG and λ_DNI (piecewise-linear in λ, first crossing in [0, 1]); returned with each
+    method's PSNR on every other input at its λ (what it keeps of the other functions)."""
+    if not 0 < fraction < 1:
+        raise ConfigError(f"fraction must be in (0, 1), got {fraction}")
+    own = degradation(degradation_name).input
+    f = filter_sweep[filter_sweep.filters == degradation_name]
+    if f.empty:
+        raise ConfigError(f"filter_sweep has no '{degradation_name}' filter set: it has "
+                          f"{sorted(set(filter_sweep.filters))}")
+    curves = {"FAIG": f, "DNI": whole_sweep}
+
+    def curve(t: pd.DataFrame, inp: str) -> tuple[np.ndarray, np.ndarray]:
+        s = t[t.input == inp]
+        return s.lam.to_numpy(float), s.psnr.to_numpy(float)
+
+    ends = {m: curve(t, own) for m, t in curves.items()}
+    p1 = _interp(*ends["FAIG"], 1.0)
+    p0 = max(_interp(*ends[m], 0.0) for m in curves)
+    level = p0 + fraction * (p1 - p0)
+    out = dict(degradation=degradation_name, input=own, level=level, target=p1)
+    for m, t in curves.items():
+        lam = _crossing(*ends[m], level) if p1 > p0 else math.nan
+        out[f"lam_{m}"] = lam
+        for inp in dict.fromkeys(t.input):
+            if inp != own:
+                out[f"{m}_{inp}"] = _interp(*curve(t, inp), lam)
+    return out
+
+
+def ranking_top(ranking, degradation_name: str | None, percent: float, n_filters: int) -> np.ndarray:
+    """The top-p% filters (k = :func:`~faig_helpers.filters.top_count`) of a ranking given as
+    :class:`FilterScores`, an array of global indices (most important first), a ``{D}_index.txt`` file or
+    a folder holding ``{degradation}_index.txt``."""
+    from .rankings import load_ranking
+
+    k = top_count(n_filters, percent)
+    if isinstance(ranking, FilterScores):
+        if degradation_name is None:
+            raise ConfigError("a FilterScores ranking needs the degradation whose filters are modulated")
+        if len(ranking) != n_filters:
+            raise ConfigError(f"the ranking has {len(ranking)} filters, the network {n_filters}")
+        return ranking.top(degradation_name, percent)
+    if isinstance(ranking, (str, os.PathLike)):
+        path = Path(ranking)
+        if path.is_dir():
+            if degradation_name is None:
+                raise ConfigError(f"{path}: a ranking folder needs the degradation (which {{D}}_index.txt)")
+            path = path / f"{degradation_name}_index.txt"
+        return load_ranking(path, n_filters)[:k]
+    order = np.asarray(ranking, dtype=np.int64)
+    if order.ndim != 1 or len(order) != n_filters or not np.array_equal(np.sort(order), np.arange(n_filters)):
+        raise ConfigError(f"a ranking array must be a permutation of 0..{n_filters - 1}, got shape {order.shape}")
+    return order[:k]
+
+
+def export_modulated(baseline, target, out: str | os.PathLike, lam: float, *, degradation_name: str | None = None,
+                     percent: float = 1.0, ranking=None, dni: bool = False, arch: Mapping | str | None = None
+                     ) -> Path:
+    """Write a modulated model as a BasicSR checkpoint (``params_ema`` and ``params``, the target's keys):
+    the top-``percent``% filters of ``ranking`` (see :func:`ranking_top`) for ``degradation_name`` become
+    λ·θ + (1−λ)·θ̄, every other tensor the target's; with ``dni`` every floating tensor is λ·θ + (1−λ)·θ̄
+    (no ranking needed). ``baseline``/``target``: models or any checkpoint source of
+    :func:`~faig_helpers.checkpoint.load_pair`."""
+    from .checkpoint import load_pair, save_checkpoint
+
+    lam = _check_lambda(lam)
+    if isinstance(baseline, nn.Module) and isinstance(target, nn.Module):
+        from .checkpoint import check_pair
+
+        check_pair(baseline.state_dict(), target.state_dict())
+        mb, mt = baseline, target
+    else:
+        mb, mt = load_pair(baseline, target, arch=arch)
+    sb, st = mb.state_dict(), mt.state_dict()
+    if dni:
+        sd = dni_state_dict(sb, st, lam)
+    else:
+        if ranking is None:
+            raise ConfigError("export_modulated needs a ranking (or dni=True for whole-network interpolation)")
+        fi = FilterIndex.from_module(mt)
+        idx = ranking_top(ranking, degradation_name, percent, len(fi))
+        sd = modulated_state_dict(sb, st, idx, lam, fi)
+    return save_checkpoint(out, sd, sd)

@@ -109,9 +109,14 @@ class PatchSampler:
 
 
 def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.PathLike,
-          cfg: TrainConfig, init: dict | None = None, progress: bool = True) -> Path:
+          cfg: TrainConfig, init: dict | None = None, progress: bool = True,
+          trainable: Mapping[str, torch.Tensor] | None = None) -> Path:
     """Train ``net`` (optionally initialised from state dict ``init``) at its own scale and save the
     EMA weights. A resume file ``<out_path>.resume.pt`` is kept while training and removed at the end.
+
+    ``trainable`` (masked training): parameter name → boolean mask broadcastable to it (e.g. a filter
+    mask (out, in, 1, 1)); only the True entries learn — the gradient is multiplied by the mask, so
+    Adam never moves the others — and every parameter not named is frozen (biases included).
     """
     scale = model_scale(net)
     if cfg.threads:
@@ -124,6 +129,7 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
     ema = copy.deepcopy(net).eval().requires_grad_(False)
     for name, p in net.named_parameters():
         p.requires_grad_(cfg.train_biases or not name.endswith("bias"))
+    masks = _trainable_masks(net, trainable)
     opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=cfg.lr, betas=(0.9, 0.99))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.iters, eta_min=cfg.lr_min)
     sampler = PatchSampler([read_image(p) for p in list_images(image_folder)], cfg.patch, cfg.seed)
@@ -131,7 +137,7 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
     start = 0
     if resume_path.exists():
         st = torch.load(resume_path, weights_only=False)
-        if st["config"] == asdict(cfg):
+        if st["config"] == asdict(cfg) and st.get("trainable") == _mask_digest(masks):
             net.load_state_dict(st["net"]); ema.load_state_dict(st["ema"])
             opt.load_state_dict(st["opt"]); sched.load_state_dict(st["sched"])
             sampler.rng.bit_generator.state = st["rng"]; gen.set_state(st["gen"])
@@ -148,6 +154,9 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
         loss = F.l1_loss(net(lr_img), hr)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        for p, m in masks.values():
+            if p.grad is not None:
+                p.grad.mul_(m)
         opt.step()
         sched.step()
         with torch.no_grad():
@@ -159,13 +168,51 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
             with atomic_path(resume_path) as tmp:
                 torch.save(dict(config=asdict(cfg), iter=it + 1, net=net.state_dict(), ema=ema.state_dict(),
                                 opt=opt.state_dict(), sched=sched.state_dict(),
-                                rng=sampler.rng.bit_generator.state, gen=gen.get_state()), tmp)
+                                rng=sampler.rng.bit_generator.state, gen=gen.get_state(),
+                                trainable=_mask_digest(masks)), tmp)
     bar.close()
     save_checkpoint(out_path, ema.state_dict(), net.state_dict())
     resume_path.unlink(missing_ok=True)
     if progress:
         print(f"{out_path}: {cfg.iters - start} iterations in {time.time() - t0:.0f} s")
     return out_path
+
+
+def _trainable_masks(net: nn.Module, trainable: Mapping[str, torch.Tensor] | None
+                     ) -> dict[str, tuple[nn.Parameter, torch.Tensor]]:
+    """``train``'s ``trainable`` checked against the network: name → (parameter, float mask); the
+    parameters not named stop requiring gradients. Empty without ``trainable``."""
+    if trainable is None:
+        return {}
+    from .errors import ConfigError
+
+    params = dict(net.named_parameters())
+    unknown = sorted(set(trainable) - set(params))
+    if unknown:
+        raise ConfigError(f"trainable names {unknown[:3]}, which are not parameters of {type(net).__name__}")
+    out = {}
+    for name, p in params.items():
+        if name not in trainable:
+            p.requires_grad_(False)
+            continue
+        m = torch.as_tensor(trainable[name], dtype=torch.bool)
+        try:
+            torch.broadcast_shapes(m.shape, p.shape)
+        except RuntimeError:
+            raise ConfigError(f"trainable['{name}']: mask of shape {tuple(m.shape)} does not broadcast to the "
+                              f"parameter's {tuple(p.shape)}") from None
+        p.requires_grad_(True)
+        out[name] = (p, m.to(p.device, p.dtype))
+    return out
+
+
+def _mask_digest(masks: Mapping[str, tuple[nn.Parameter, torch.Tensor]]) -> str | None:
+    """What a resume file records of ``trainable`` (None without it)."""
+    if not masks:
+        return None
+    from .io_utils import tensor_digest
+
+    return tensor_digest(*(m for _, m in masks.values())) + ":" + ",".join(masks)
 
 
 @dataclass

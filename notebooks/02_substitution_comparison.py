@@ -28,6 +28,8 @@ quadrature = None  # quadrature rule (None: the library default)
 table_proportions = [1, 3, 5, 10]  # % of filters substituted, as the paper's table
 claim_proportions = [1, 5]  # the cells of the paper's table the claims are checked on
 curve_proportions = [0, 1, 3, 5, 10, 20, 50, 100]
+saturation_level = 0.9  # curve ①: the smallest proportion where FAIG's curve reaches this fraction of its 100% value
+saturation_within = 10  # … claimed to be at most this % (the paper: "saturates within a few percent")
 metric_mode = "gray"  # "gray" (the paper's intent) or "original" (the original code: blue channel)
 max_colour_shift = 2.0  # 8-bit levels: a set that shifts colour more carries more than its function
 save_outputs = True  # restored PNGs + gradient maps in the original results layout
@@ -80,7 +82,7 @@ ranked = lab.rankings
 
 # %%
 tables, curves = {}, {}
-every = sorted({0} | set(table_proportions) | set(claim_proportions) | set(curve_proportions))
+every = sorted({0, 100} | set(table_proportions) | set(claim_proportions) | set(curve_proportions))
 for n, p in lab.pairs.items():
     save = (lab.layout, n, p.dataset_name) if save_outputs else None
     curves[n] = fl.compare(p.baseline, p.target, ranked[n], p.data, every, metric_mode, save=save,
@@ -168,6 +170,47 @@ for i, (n, pr) in enumerate(lab.pairs.items()):
     fl.plots.plot_substitution_curves(curves[n][curves[n].proportion.isin(curve_proportions)], n, axes)
     fig.tight_layout()
     lab.savefig(fig, f"02_substitution_curves_{n}.png")
+
+# %% [markdown]
+# ### The curves' shapes, as claims
+# The paper reads two shapes off FAIG's diagonal curves: ① the **deblur** filters' curve on blurry
+# inputs *saturates within a few percent* — the few filters FAIG ranks first carry nearly all of the
+# function — and ③ the **denoise** filters' curve on noisy inputs *overshoots* the full-baseline
+# difference: removing only the denoise filters changes noisy outputs more than putting back the whole
+# baseline (at 100% the baseline's own way of handling noise returns with it). For a set of N
+# degradations both shapes are measured on every D-set's curve on D's inputs (values at
+# `curve_proportions`, 100% always included): *saturation* is the smallest proportion where the curve
+# reaches `saturation_level` of its 100% value, claimed to be at most `saturation_within`%;
+# *overshoot* is the curve's maximum over the proportions below 100% against its value at 100%.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+curve_claims = fl.Claims()
+for n, pr in lab.pairs.items():
+    if "faig" not in ranked[n]:
+        continue
+    c = curves[n]
+    for d in pr.degradations:
+        D = fl.degradation(d)
+        s = c[(c.method == "faig") & (c.masked == d) & (c.input_degradation == d)
+              & c.proportion.isin(set(curve_proportions) | {100})].sort_values("proportion")
+        props, vals = s.proportion.to_numpy(float), s.output_difference.to_numpy(float)
+        full = vals[props == 100].item()
+        reached = props[(props > 0) & (vals >= saturation_level * full)]
+        at = reached.min() if len(reached) else np.nan
+        curve_claims.add(f"{D.function} set on {D.input} inputs saturates: {saturation_level:.0%} of its 100% value "
+                         f"by ≤ {saturation_within:g}%", at <= saturation_within,
+                         f"reached at {at:g}% ({fl.fmt(vals[props == at].item() if len(reached) else np.nan)} "
+                         f"vs {fl.fmt(full)} at 100%)", f"the curve keeps rising past {saturation_within:g}%: the "
+                         f"{D.function} function is spread over more filters than the top few percent", subject=n)
+        below = props < 100
+        peak = vals[below].max()
+        curve_claims.add(f"{D.function} set on {D.input} inputs overshoots the full baseline (max > value at 100%)",
+                         peak > full, f"max {fl.fmt(peak)} at {props[below][np.argmax(vals[below])]:g}% vs "
+                         f"{fl.fmt(full)} at 100% (×{peak / full:.2f})" if full > 0 else f"max {fl.fmt(peak)}",
+                         "the curve rises to its 100% value without passing it: removing these filters changes "
+                         f"{D.input} outputs no more than the whole baseline does", subject=n)
+curve_claims.show()
 
 # %% [markdown]
 # ## PSNR and colour of the substituted models (1%)

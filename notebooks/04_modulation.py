@@ -30,6 +30,8 @@ proportion = 1.0  # % of filters modulated
 lambdas = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5]  # the paper: 16 values
 example_image = 0
 example_crop = 96  # LR pixels of the window shown by the panel and the grids (None: whole image)
+match_fraction = 0.5  # DNI vs FAIG at matched strength: PSNR on the set's own inputs this far from λ 0 to the target
+export_lambda = 0.6  # the model exported at the end: this λ on the top-`proportion`% filters of the last set
 
 # %% [markdown]
 # # 04 — Modulating the discovered filters with λ
@@ -45,12 +47,18 @@ example_crop = 96  # LR pixels of the window shown by the panel and the grids (N
 # filters the same for noise — and so on for every degradation of the pair's set.
 #
 # The panel alone, as a web app: `make app` (Voilà on http://localhost:8866, serving `app_lambda_panel`).
+#
+# Beside it, **DNI** (deep network interpolation, Real-ESRGAN's `dni()`): *every* parameter becomes
+# λθ + (1 − λ)θ̄. Both are one-knob controls of the target; FAIG's acts on one function only.
+# Any setting can be written as a BasicSR checkpoint: the panel's *export model* button,
+# `fl.export_modulated(...)`, or `python -m faig_helpers modulate ...` (README, "Reports and exported models").
 
 # %%
 import copy
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 
 import faig_helpers as fl
@@ -60,11 +68,13 @@ lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir
                [method] if methods is None else methods, n_steps, quadrature)
 p = lab.pair
 scores = lab.rankings[p.name][method]
-panel = fl.ModulationPanel(p.baseline, p.target, scores, p.data, crop=example_crop, device=lab.device)
+panel = fl.ModulationPanel(p.baseline, p.target, scores, p.data, crop=example_crop, device=lab.device,
+                           export_dir=lab.layout.models, name=p.name)
 
 # %% [markdown]
 # ## The panel
-# Drag λ, switch between the filter sets, change the proportion or the image.
+# Drag λ, switch between the filter sets, change the proportion or the image; *modulate* switches to
+# DNI (the whole network), *export model* writes what is shown under `results_dir/models/`.
 # (In a non-interactive run the panel renders once with its initial values.)
 
 # %%
@@ -143,3 +153,61 @@ for d in p.degradations:
     claims.add(f"λ = 0 keeps the colour of {D.input} outputs (≤ 2 levels)", shift <= 2, f"{shift:.1f} levels",
                "turning these filters down also shifts the mean colour")
 claims.show()
+
+# %% [markdown]
+# ## DNI beside FAIG modulation
+# PSNR on each input type against λ: FAIG modulation of each set (its top-`proportion`% filters) and
+# DNI (every parameter). At λ = 1 all are the target; at λ = 0 DNI is the baseline θ̄, FAIG the
+# substituted model.
+
+# %%
+dni = fl.dni_sweep(panel.mod, p.data, lambdas)
+fig, axes = plt.subplots(1, len(p.degradations), figsize=(5.2 * len(p.degradations), 3.8), squeeze=False)
+fl.plots.plot_dni_vs_filters(sweep, dni, axes[0])
+fig.suptitle(f"{p.name}: FAIG modulation (top-{proportion:g}% filters) and DNI (whole network)")
+fig.tight_layout()
+lab.savefig(fig, "04_dni_vs_faig.png")
+
+# %% [markdown]
+# **At matched strength.** For each function D: the PSNR level on D's inputs a fraction
+# `match_fraction` of the way from the higher λ = 0 value to the target's is reached by FAIG at
+# λ_FAIG and by DNI at λ_DNI; there, how much of the *other* functions does each keep (PSNR on the
+# other inputs)? FAIG turns one function down; DNI turns every function down together.
+
+# %%
+matched = pd.DataFrame([
+    {"function turned down": fl.degradation(d).function, "its PSNR level (dB)": m["level"], "λ FAIG": m["lam_FAIG"],
+     "λ DNI": m["lam_DNI"], "other input": fl.degradation(e).input,
+     "FAIG keeps (dB)": m[f"FAIG_{fl.degradation(e).input}"], "DNI keeps (dB)": m[f"DNI_{fl.degradation(e).input}"]}
+    for d in p.degradations for m in [fl.matched_strength(sweep, dni, d, match_fraction)]
+    for e in p.degradations if e != d])
+matched.set_index(["function turned down", "other input"]).round(2)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+claims_dni = fl.Claims(p.name)
+for m in matched.to_dict("records"):
+    f, w = m["FAIG keeps (dB)"], m["DNI keeps (dB)"]
+    claims_dni.add(f"at matched {m['function turned down']} strength FAIG keeps more of the {m['other input']} "
+                   "inputs' function than DNI", f > w,
+                   f"{m['other input']} PSNR {f:.2f} (λ_FAIG {m['λ FAIG']:.2f}) vs {w:.2f} dB (λ_DNI {m['λ DNI']:.2f})",
+                   "FAIG's set also carries the other function on this pair (or a curve never reaches the level)")
+claims_dni.show()
+
+# %% [markdown]
+# ## Export a modulated model
+# The top-`proportion`% filters of the last set at λ = `export_lambda`, written as a BasicSR checkpoint
+# (`params_ema` and `params`, the target's keys) — what the panel's button and
+# `python -m faig_helpers modulate --degradation D --lambda λ --percent p` write. It loads with
+# `fl.load_model` (and BasicSR / spandrel) and restores exactly like the modulator.
+
+# %%
+d_last = p.degradations[-1]
+path = fl.export_modulated(p.baseline, p.target, lab.layout.models / f"{p.name}_{d_last}_lambda{export_lambda:g}.pth",
+                           export_lambda, degradation_name=d_last, percent=proportion, ranking=scores)
+x_last = panel.input(d_last, example_image)
+with torch.no_grad():
+    reloaded = fl.load_model(path)(x_last)
+print(f"written {path.name} under the results folder's models/")
+assert torch.allclose(reloaded, panel.mod.modulate(scores.top(d_last, proportion), export_lambda)(x_last), atol=1e-5)
+_ = panel.mod.reset()

@@ -31,8 +31,10 @@ crop = 96  # LR pixels of the window shown (None: whole image)
 # %% [markdown]
 # # The λ panel
 # The top-p% filters of one set become λ·θ + (1 − λ)·θ̄: λ = 1 is the target, λ = 0 substitutes the
-# baseline's filters, λ > 1 extrapolates. Notebook 04 explains it and adds the paper's λ grids; this
-# page is the panel alone, served by `make app` (Voilà).
+# baseline's filters, λ > 1 extrapolates. *modulate* switches to DNI (every parameter λ·θ + (1 − λ)·θ̄,
+# Real-ESRGAN's network interpolation); *export model* writes the model shown as a BasicSR checkpoint
+# under `results/models/` and says where. Notebook 04 explains it and adds the paper's λ grids; this
+# page is the panel, served by `make app` (Voilà), then both methods against λ.
 
 # %%
 import faig_helpers as fl
@@ -40,4 +42,25 @@ import faig_helpers as fl
 lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
                [method] if methods is None else methods, n_steps, quadrature)
 p = lab.pair
-fl.ModulationPanel(p.baseline, p.target, lab.rankings[p.name][method], p.data, crop=crop, device=lab.device).widget()
+panel = fl.ModulationPanel(p.baseline, p.target, lab.rankings[p.name][method], p.data, crop=crop, device=lab.device,
+                           export_dir=lab.layout.models, name=p.name)
+panel.widget()
+
+# %% [markdown]
+# ## FAIG modulation and DNI against λ
+# PSNR on every input type (all evaluation images); the table: at the same strength of one function
+# (PSNR on its inputs halfway from λ = 0 to the target), the PSNR each method keeps on the others.
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+fl.plots.use_style()
+lams = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2]
+faig_sweep, _ = fl.lambda_sweep(panel.mod, lab.rankings[p.name][method], p.data, lams)
+dni_sweep = fl.dni_sweep(panel.mod, p.data, lams)
+fig, axes = plt.subplots(1, len(p.degradations), figsize=(5 * len(p.degradations), 3.6), squeeze=False)
+fl.plots.plot_dni_vs_filters(faig_sweep, dni_sweep, axes[0])
+fig.tight_layout()
+plt.show()
+pd.DataFrame([fl.matched_strength(faig_sweep, dni_sweep, d) for d in p.degradations]).set_index("degradation").round(2)

@@ -6,8 +6,10 @@ G_D = ∫₀¹ ∇_θ L(θ(α), x_D) dα ≈ Σ_k w_k ∇_θ L(θ(α_k), x_D):
     A_D(filter) = Σ_kernel |G_D ⊙ (θ̄ − θ)|                     (per image)
     score_D     = mean_images(A_D − mean_{D' ≠ D} A_{D'})
 
-For N = 2 this is the paper's eq. 7 (blur score = −noise score). All N rankings come from one pass
-over the quadrature nodes; the network is evaluated along the path with
+For N = 2 this is the paper's eq. 7 (blur score = −noise score). ``FAIG(..., eliminate=False)`` is the
+ablation without the elimination of the other degradations' attribution: score_D = mean_images(A_D) (the
+same per-image A, so the per-image cache is shared). All N rankings come from one pass over the
+quadrature nodes; the network is evaluated along the path with
 :class:`~faig_helpers.parameter_path.ParameterPath` (no rebuild), channels-last.
 """
 from __future__ import annotations
@@ -47,15 +49,23 @@ class FAIG(Attribution):
 
     >>> scores = FAIG(baseline, target).attribute(data)
     >>> scores.top("blur", 1.0)
+
+    ``eliminate=False`` (ablation): score_D = mean over images of A_D, without subtracting the other
+    degradations' attribution; the integral (and its adaptive stopping rule) is the same.
     """
 
     name, label, colour = "faig", "FAIG", sns.color_palette("colorblind")[0]
     inputs = ("gt", "degraded")
 
     def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None,
-                 seed: int = 0, precision: str = DEFAULT_PRECISION) -> None:
+                 seed: int = 0, precision: str = DEFAULT_PRECISION, eliminate: bool = True) -> None:
         super().__init__(baseline, target, device=device, seed=seed, precision=precision)
         self.diff = self.path.difference()  # θ̄ − θ
+        self.eliminate = bool(eliminate)
+
+    def settings(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> dict:
+        base = super().settings(n_steps, quadrature, degradations)
+        return base if self.eliminate else dict(base, eliminate=False)
 
     def attribute_image(self, data: DatasetRoot, i: int, n_steps: int, quadrature: str,
                         model: nn.Module | None = None) -> dict[str, np.ndarray]:
@@ -136,7 +146,8 @@ class FAIG(Attribution):
         return dict(A=a, delta=np.array(deltas()), nodes=np.array(steps.nodes), cancelled=np.array(state["cancelled"]))
 
     def reduce(self, results: list[dict[str, np.ndarray]], degradations: list[str], info: dict) -> FilterScores:
-        per_img = np.stack([scores_of(r["A"]) for r in results])  # (images, N, filters)
+        reduce_a = scores_of if self.eliminate else np.copy
+        per_img = np.stack([reduce_a(r["A"]) for r in results])  # (images, N, filters)
         per = {d: per_img[:, j] for j, d in enumerate(degradations)}
         info["nodes"] = [int(r["nodes"]) for r in results if "nodes" in r]
         info["cancelled"] = [i for i, r in enumerate(results) if bool(r.get("cancelled", False))]
