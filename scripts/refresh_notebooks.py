@@ -25,6 +25,11 @@ def refresh(py: Path) -> None:
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)  # the executed panel's widget state: stale for a reader, large in diffs
     out = py.with_suffix(".ipynb")
+    if out.exists():  # keep the cell ids of unchanged cells: diffs show what changed, not new random ids
+        old = {(c.cell_type, c.source): c.get("id") for c in jupytext.read(out).cells}
+        for cell in nb.cells:
+            if old.get((cell.cell_type, cell.source)):
+                cell["id"] = old[(cell.cell_type, cell.source)]
     jupytext.write(nb, out, fmt="ipynb")
     print(f"refreshed {out.name}")
 
