@@ -159,3 +159,9 @@ def test_without_spandrel_the_message_says_how_to_install(monkeypatch):
     with pytest.raises(ArchitectureError, match=r"unknown architecture: .*\(spandrel is not installed \(pip install "
                                                 r"'faig-lab\[spandrel\]'\)\)"):
         build_from_state_dict(_swinir().state_dict())
+
+
+def test_a_spandrel_model_loads_inside_no_grad():
+    with torch.no_grad():  # e.g. a notebook reloading an exported model where it evaluates it
+        ours = build_from_state_dict(_swinir().state_dict())
+    assert ours.faig_arch == "SwinIR"

@@ -230,9 +230,10 @@ def check_gradients(model: nn.Module, arch: str, in_channels: int = 3, size: int
     params = {n: p.detach().requires_grad_() for n, p in model.named_parameters()}
     x = torch.rand(1, in_channels, size, size, generator=torch.Generator().manual_seed(0))
     try:
-        out = functional_call(model, params, (x.to(next(iter(params.values())).device),))
-        grads = dict(zip(params, torch.autograd.grad(out.float().square().sum(), list(params.values()),
-                                                     allow_unused=True)))
+        with torch.enable_grad():  # also when the caller loads the model inside torch.no_grad()
+            out = functional_call(model, params, (x.to(next(iter(params.values())).device),))
+            grads = dict(zip(params, torch.autograd.grad(out.float().square().sum(), list(params.values()),
+                                                         allow_unused=True)))
     except Exception as e:
         raise ArchitectureError(f"spandrel {arch}: forward/backward fails in eval mode ({type(e).__name__}: "
                                 f"{str(e).splitlines()[0][:120]}); FAIG needs a gradient for every filter") from None
