@@ -52,9 +52,9 @@ PAIRS = {
                                           seed=1), identity_init=True),
     "compact": PairRecipe(dict(type="SRVGGNetCompact", num_feat=32, num_conv=8, upscale=2, act_type="prelu"),
                           TrainConfig(iters=4000, lr=5e-4, seed=0),
-                          TrainConfig(iters=4000, lr=5e-4, mix={"blur": 0.25, "noise": 0.25, "jpeg": 0.25},
+                          TrainConfig(iters=8000, lr=2e-3, mix={"blur": 0.2, "noise": 0.2, "jpeg": 0.4},
                                       exclusive=True, seed=1, checkpoints_dir=str(COMPACT_EXPERIMENT),
-                                      checkpoint_every=500)),
+                                      checkpoint_every=1000)),
 }
 #: the pairs evaluated on a root other than :data:`DATASET_ROOT`
 PAIR_DATASET_ROOTS = {"compact": JPEG_DATASET_ROOT}

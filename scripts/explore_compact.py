@@ -74,6 +74,34 @@ def check_pair(baseline: Path, target: Path, results: Path, proportions=(1, 5)) 
                 table=table.to_dict("records"))
 
 
+def markdown_tables(res: dict, proportions=(1, 5)) -> str:
+    """The N×N substitution table (rows: the substituted FAIG set, columns: the inputs), FAIG's output difference
+    and, on the diagonal, the best other method's; then the colour shift (8-bit levels) and PSNR (dB) of each set."""
+    import pandas as pd
+
+    t = pd.DataFrame(res["table"])
+    degs = list(dict.fromkeys(t.masked))
+    lines = []
+    for prop in proportions:
+        tp = t[t.proportion == prop]
+        lines += [f"\n**{prop}%** (output difference; diagonal: FAIG vs best other)\n",
+                  "| substituted set | " + " | ".join(f"{d} inputs" for d in degs) + " | colour (mean) |",
+                  "|---" * (len(degs) + 2) + "|"]
+        for d in degs:
+            row = []
+            for e in degs:
+                c = tp[(tp.masked == d) & (tp.input_degradation == e)].set_index("method")
+                f = c.loc["faig", "output_difference"]
+                if d == e:
+                    others = c.drop("faig").output_difference
+                    row.append(f"**{f:.3f}** vs {others.idxmax()} {others.max():.3f}")
+                else:
+                    row.append(f"{f:.3f}")
+            colour = tp[(tp.masked == d) & (tp.method == "faig")].colour_shift.mean()
+            lines.append(f"| FAIG {d} | " + " | ".join(row) + f" | {colour:.2f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--name", default="run")
@@ -86,6 +114,9 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--iters", type=int, default=4000)
     ap.add_argument("--mix", type=float, nargs=3, default=[0.25, 0.25, 0.25], metavar=("BLUR", "NOISE", "JPEG"))
+    ap.add_argument("--ema", type=float, default=0.999, help="EMA decay of the fine-tune")
+    ap.add_argument("--patch", type=int, default=64, help="HR patch size of the fine-tune")
+    ap.add_argument("--batch", type=int, default=16, help="batch size of the fine-tune")
     ap.add_argument("--independent", action="store_true", help="independent draws instead of an exclusive mix")
     ap.add_argument("--no-biases", action="store_true", help="freeze biases in the fine-tune")
     a = ap.parse_args()
@@ -93,8 +124,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     if a.check_shipped:
         res = check_pair(*pair_paths("compact"), OUT / "lab_shipped")
+        md = markdown_tables(res)
         res.pop("table")
         print(json.dumps(res, indent=1, ensure_ascii=False))
+        print(md)
         return
     spec = dict(type="SRVGGNetCompact", num_feat=a.num_feat, num_conv=a.num_conv, upscale=2, act_type=a.act)
     bcfg = TrainConfig(iters=a.base_iters, lr=a.base_lr, seed=0)
@@ -108,7 +141,7 @@ def main() -> None:
         secs["baseline"] = round(time.perf_counter() - t0)
     mix = {d: p for d, p in zip(("blur", "noise", "jpeg"), a.mix) if p > 0}
     tcfg = TrainConfig(iters=a.iters, lr=a.lr, mix=mix, exclusive=not a.independent, train_biases=not a.no_biases,
-                       seed=1)
+                       seed=1, ema_decay=a.ema, patch=a.patch, batch=a.batch)
     t_path = OUT / f"target_{a.name}.pth"
     torch.manual_seed(tcfg.seed)
     t0 = time.perf_counter()
@@ -117,10 +150,13 @@ def main() -> None:
     res = check_pair(b_path, t_path, OUT / f"lab_{a.name}")
     res.update(name=a.name, spec=spec, baseline_cfg=dict(iters=bcfg.iters, lr=bcfg.lr),
                target_cfg=dict(iters=tcfg.iters, lr=tcfg.lr, mix=mix, exclusive=tcfg.exclusive,
-                               train_biases=tcfg.train_biases), seconds=secs, baseline=str(b_path), target=str(t_path))
+                               train_biases=tcfg.train_biases, ema_decay=tcfg.ema_decay, patch=tcfg.patch,
+                               batch=tcfg.batch), seconds=secs, baseline=str(b_path), target=str(t_path))
     (OUT / f"{a.name}.json").write_text(json.dumps(res, indent=1, ensure_ascii=False))
+    md = markdown_tables(res)
     res.pop("table")
     print(json.dumps(res, indent=1, ensure_ascii=False))
+    print(md)
 
 
 if __name__ == "__main__":
