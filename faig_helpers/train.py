@@ -6,6 +6,10 @@ independently).
 L1 loss, Adam, random crops + flips + 90° rotations, EMA weights saved as ``params_ema``.
 Training is iteration-based and seeded; checkpoints are written atomically every
 ``save_every`` iterations together with the optimizer state, so an interrupted run resumes.
+With ``checkpoints_dir`` and ``checkpoint_every`` the run also keeps intermediate EMA weights in BasicSR's
+experiment layout, ``{checkpoints_dir}/models/net_g_{iter}.pth`` (``{'params_ema': sd}``, the last one at
+``iters``, equal to the saved model's) beside an ``options.yml`` with the ``network_g`` spec, for sweeps
+over training.
 """
 from __future__ import annotations
 
@@ -26,7 +30,8 @@ from .archs import model_scale
 from .checkpoint import save_checkpoint
 from .degradations import OPERATORS, degradation, downsample, quantize
 from .images import list_images, read_image
-from .io_utils import atomic_path
+from .errors import ConfigError
+from .io_utils import atomic_path, atomic_write_text
 
 __all__ = ["TrainConfig", "PairRecipe", "PatchSampler", "degrade_batch", "train", "make_pair"]
 
@@ -48,6 +53,9 @@ class TrainConfig:
     seed: int = 0
     save_every: int = 500
     threads: int | None = None
+    #: BasicSR experiment folder for intermediate EMA checkpoints (None: none kept)
+    checkpoints_dir: str | None = None
+    checkpoint_every: int = 500  # iterations between them (with ``checkpoints_dir``)
 
 
 def degrade_batch(hr: torch.Tensor, mix: Mapping[str, float], gen: torch.Generator, scale: int = 2,
@@ -79,6 +87,36 @@ def degrade_batch(hr: torch.Tensor, mix: Mapping[str, float], gen: torch.Generat
         if op.stage == 2 and c.any():
             x[c] = op.apply(x[c], s, gen)
     return x
+
+
+def _experiment_options(net: nn.Module, cfg: TrainConfig, name: str) -> str:
+    """A minimal BasicSR-style options YAML for an experiment folder: name, scale, ``network_g`` (when the
+    network is a built-in one), and the training settings."""
+    import yaml
+
+    from .archs import ArchitectureError, describe
+
+    try:
+        spec = describe(net.state_dict())
+    except ArchitectureError:
+        spec = None
+    doc = dict(name=name, model_type="SRModel", scale=model_scale(net), num_gpu=0,
+               **({"network_g": spec} if spec else {}),
+               train=dict(ema_decay=cfg.ema_decay, total_iter=cfg.iters, batch_size=cfg.batch, gt_size=cfg.patch,
+                          optim_g=dict(type="Adam", lr=cfg.lr, betas=[0.9, 0.99]),
+                          scheduler=dict(type="CosineAnnealingRestartLR", periods=[cfg.iters], eta_min=cfg.lr_min),
+                          pixel_opt=dict(type="L1Loss"), manual_seed=cfg.seed,
+                          degradations=dict(cfg.mix), exclusive=cfg.exclusive, train_biases=cfg.train_biases),
+               logger=dict(save_checkpoint_freq=cfg.checkpoint_every))
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def _save_experiment_checkpoint(folder: Path, it: int, ema: nn.Module) -> Path:
+    """``{folder}/models/net_g_{it}.pth`` holding ``{'params_ema': sd}``, written atomically."""
+    path = folder / "models" / f"net_g_{it}.pth"
+    with atomic_path(path) as tmp:
+        torch.save({"params_ema": {k: v.detach().cpu().clone() for k, v in ema.state_dict().items()}}, tmp)
+    return path
 
 
 class PatchSampler:
@@ -113,6 +151,9 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
           trainable: Mapping[str, torch.Tensor] | None = None) -> Path:
     """Train ``net`` (optionally initialised from state dict ``init``) at its own scale and save the
     EMA weights. A resume file ``<out_path>.resume.pt`` is kept while training and removed at the end.
+    With ``cfg.checkpoints_dir`` the EMA weights are also saved every ``cfg.checkpoint_every`` iterations
+    (and at the end) as ``{checkpoints_dir}/models/net_g_{iter}.pth`` with an ``options.yml``; checkpoints of
+    later iterations left by an earlier run are removed first.
 
     ``trainable`` (masked training): parameter name → boolean mask broadcastable to it (e.g. a filter
     mask (out, in, 1, 1)); only the True entries learn — the gradient is multiplied by the mask, so
@@ -142,6 +183,15 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
             opt.load_state_dict(st["opt"]); sched.load_state_dict(st["sched"])
             sampler.rng.bit_generator.state = st["rng"]; gen.set_state(st["gen"])
             start = st["iter"]
+    exp = Path(cfg.checkpoints_dir) if cfg.checkpoints_dir else None
+    if exp is not None:
+        if cfg.checkpoint_every < 1:
+            raise ConfigError(f"TrainConfig.checkpoint_every: expected >= 1 with checkpoints_dir, "
+                              f"got {cfg.checkpoint_every}")
+        for old in (exp / "models").glob("net_g_*.pth"):
+            if not old.stem.removeprefix("net_g_").isdigit() or int(old.stem.removeprefix("net_g_")) > start:
+                old.unlink()
+        atomic_write_text(exp / "options.yml", _experiment_options(net, cfg, exp.name))
     params, ema_params = list(net.parameters()), list(ema.parameters())
     net.train()
     losses: list[float] = []
@@ -164,6 +214,8 @@ def train(net: nn.Module, image_folder: str | os.PathLike, out_path: str | os.Pa
         losses.append(loss.item())
         if (it + 1) % 50 == 0:
             bar.set_postfix(l1=f"{np.mean(losses[-50:]):.4f}")
+        if exp is not None and ((it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters):
+            _save_experiment_checkpoint(exp, it + 1, ema)
         if (it + 1) % cfg.save_every == 0 and it + 1 < cfg.iters:
             with atomic_path(resume_path) as tmp:
                 torch.save(dict(config=asdict(cfg), iter=it + 1, net=net.state_dict(), ema=ema.state_dict(),
