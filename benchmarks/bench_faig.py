@@ -7,19 +7,19 @@ against a converged reference, and the size a large network reaches.
     python benchmarks/bench_faig.py large                              # full-size RRDBNet ×4: time, peak memory
 
 ``speed``: wall time of the faithful original loop (model rebuilt per step, computation run once per
-ranking, left Riemann sum, 100 steps) and of ours for each rule and precision, all 8 embedded images at full
-size, in one run; speed-ups are ratios measured in that run.
+ranking, left Riemann sum, 100 steps) and of ours for each rule in fp32 and for the default rule in each other
+precision, the embedded images at full size, in one run; speed-ups are ratios measured in that run.
 
 ``rank-cli``: ``python -m faig_helpers rank`` as a user runs it, whole process, ``--precision fp32`` against
 ``bf16`` and ``auto`` (what ``auto`` resolves to on this machine is printed).
 
-``accuracy``: for each pair, a reference integral (composite midpoint rule, 512 nodes; its top-1% sets are
-compared with 256 nodes to show it is converged) on small centre crops, and the top-1% Jaccard of every
-rule × N with it; the original's left-100 sum is the bar a default must clear; and the default rule in bf16
-against fp32. Full-size pairs (MSRResNet 64×16 and the SRCNN-style 64/128×5 net, ×2) are trained here by
-``make_pair`` from fixed seeds and cached under ``results/bench/``: "trained" (200 + 200 iterations) and
-"barely fine-tuned" (the same baseline, target = 10 Adam steps on the mix — an early checkpoint of a
-fine-tune, where the blur and noise attributions nearly cancel).
+``accuracy``: for each pair, a reference integral (composite midpoint rule, 512 nodes or ``--ref-nodes``; its
+top-1% sets are compared with half as many nodes to show it is converged) on small centre crops, and the
+top-1% Jaccard of every rule × N with it; the original's left-100 sum is the bar a default must clear; and the
+default rule in bf16 against fp32. Full-size pairs (MSRResNet 64×16 and the SRCNN-style 64/128×5 net, ×2) are
+trained here by ``make_pair`` from fixed seeds and cached under ``results/bench/``: "trained" (200 + 200
+iterations) and "barely fine-tuned" (the same baseline, target = 10 Adam steps on the mix — an early
+checkpoint of a fine-tune, where the blur and noise attributions nearly cancel).
 
 ``large``: a full-size RRDBNet ×4 (ESRGAN: 64 features, 23 blocks, growth 32) pair ranked on 2 images of
 32×32 LR: time and peak resident memory; per-image results are one float64 per filter.
@@ -113,8 +113,8 @@ def speed(a: argparse.Namespace) -> pd.DataFrame:
     (orig_blur, orig_noise), t_orig = timed(lambda: original_faig_scores(b, t, data, 100, a.device or "cpu"))
     ref = faig["fp32"].attribute(data, n_steps=512, quadrature="riemann_middle", progress=False)
     rows = []
-    for precision, f in faig.items():
-        for rule, n in configs(a):
+    for precision, f in faig.items():  # bf16: the default rule only (where it would be used)
+        for rule, n in configs(a) if precision == "fp32" else [(DEFAULT_QUADRATURE, DEFAULT_STEPS)]:
             s, sec = timed(lambda: f.attribute(data, n_steps=n, quadrature=rule, progress=False))
             rows.append(dict(rule=rule, nodes=n, precision=f.precision,
                              mean_nodes=float(np.mean(s.info.get("nodes") or [n])), seconds=sec, speedup=t_orig / sec,
@@ -152,10 +152,10 @@ def accuracy(a: argparse.Namespace) -> pd.DataFrame:
         data = load_dataset(DATASET_ROOT, clean=False, limit=a.images).subset(size=a.crop or None)
         baseline, target = load_pair(b_path, t_path)
         faig = FAIG(baseline, target, device=a.device)
-        ref = faig.attribute(data, n_steps=512, quadrature="riemann_middle", progress=False)
-        half = faig.attribute(data, n_steps=256, quadrature="riemann_middle", progress=False)
+        ref = faig.attribute(data, n_steps=a.ref_nodes, quadrature="riemann_middle", progress=False)
+        half = faig.attribute(data, n_steps=a.ref_nodes // 2, quadrature="riemann_middle", progress=False)
         print(f"accuracy: {name}: {len(ref)} filters, {len(data)} images of {a.crop or 'whole'} LR pixels; reference "
-              f"midpoint-512 vs 256: top-1% Jaccard {jaccards(half, ref)}", flush=True)
+              f"midpoint-{a.ref_nodes} vs {a.ref_nodes // 2}: top-1% Jaccard {jaccards(half, ref)}", flush=True)
         for rule, n in configs(a):
             s, t = timed(lambda: faig.attribute(data, n_steps=n, quadrature=rule, progress=False))
             nodes = float(np.mean(s.info.get("nodes") or [n]))
@@ -210,6 +210,8 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="suffix of the saved CSV")
     ap.add_argument("--nodes", type=int, nargs="+", default=[8, 16, 24, 32, 64])
     ap.add_argument("--configs", nargs="+", default=None, help="rule:N pairs to measure (default: a grid)")
+    ap.add_argument("--ref-nodes", type=int, default=512, help="accuracy: midpoint nodes of the reference (checked "
+                    "against half as many)")
     ap.add_argument("--crop", type=int, default=24, help="accuracy: LR centre crop of each image (0: whole images)")
     ap.add_argument("--large-steps", type=int, default=4, help="large: midpoint nodes")
     ap.add_argument("--markdown", action="store_true")
