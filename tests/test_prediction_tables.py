@@ -131,11 +131,11 @@ def test_predictor_mixed_and_k_tables(hand):
 def test_claims_and_captions(hand):
     claims = fl.prediction_claims({"hand": hand})
     got = [(c.claim, c.holds, c.measured) for c in claims.items]
-    assert got[0] == ("blur: paper's T = 0.5 reaches the paper's 96%", False, "83% (AUC 1.00)")
-    assert got[1] == ("blur: calibrated T = 0.50 reaches it", False, "83%")
-    assert got[2] == ("blur: FAIG F_D beats random (AUC)", True, "1.00 vs random 0.50")
+    assert got[0] == ("blur: paper's T = 0.5 reaches the paper's 96%", False, "83.3% (AUC 1.000)")
+    assert got[1] == ("blur: calibrated T = 0.50 reaches it", False, "83.3%")
+    assert got[2] == ("blur: FAIG F_D beats random (AUC)", True, "1.000 vs random 0.500")
     assert got[3][0] == "blur: filters beat the one-line statistic (AUC)"
-    assert got[4] == ("blur: no ground truth needed (AUC within 0.05 of GT F_x)", True, "1.00 vs 1.00")
+    assert got[4] == ("blur: no ground truth needed (AUC within 0.05 of GT F_x)", True, "1.000 vs 1.000")
     assert got[-1] == ("blur+noise inputs: yes to both (calibrated T, majority)", False, "0% (blur 100%, noise 0%)")
     assert len(got) == 11 and {c.subject for c in claims.items} == {"hand"}
     text = fl.describe_accuracy(hand)

@@ -3,6 +3,7 @@ on the local engine. The same on Ray: tests/test_ray_engine.py."""
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,3 +174,18 @@ def test_a_method_moves_to_a_device_with_everything_it_keeps(tmp_path):
         tensors = [*m.path.theta.values(), *m.path.theta_bar.values(), *m.path.model.parameters(),
                    *getattr(m, "diff", {}).values()]
         assert m.device.type == m.path.device.type == "meta" and all(v.device.type == "meta" for v in tensors)
+
+
+def test_cli_sweep_of_the_shipped_run_writes_one_ranking_per_checkpoint(tmp_path, capsys):
+    """`rank --checkpoints` on the embedded experiment folder: one ranking per shipped checkpoint, per degradation
+    of the pair's root (blur, noise, JPEG)."""
+    sweep = fl.embedded_sweep()
+    stems = [p.stem for p in sorted((Path(sweep["checkpoints"]) / "models").glob("net_g_*.pth"))]
+    main(["rank", "--baseline", str(sweep["baseline"]), "--checkpoints", str(sweep["checkpoints"]), "--dataset-root",
+          str(sweep["dataset_root"]), "--steps", "2", "--quadrature", "riemann_middle", "--out", str(tmp_path)])
+    assert f"{len(stems)} checkpoints ({len(stems)} ranked, 0 already done)" in capsys.readouterr().err
+    assert len(stems) >= 8
+    for stem in stems:
+        for d in ("blur", "noise", "jpeg"):
+            order = [int(v) for v in (tmp_path / stem / f"{d}_index.txt").read_text().split()]
+            assert sorted(order) == list(range(8672))  # every filter of the 32×8 compact net, ranked once

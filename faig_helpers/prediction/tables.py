@@ -231,30 +231,30 @@ def prediction_claims(preds: Predictions, accuracy_bar: float = 0.95, claims: Cl
             bar = p.paper_accuracy.get(d, accuracy_bar)
             if d in p.paper_accuracy:
                 claims.add(f"{d}: paper's T = {p.thresholds[d]:g} reaches the paper's {bar:.0%}", main.acc_paper >= bar,
-                           f"{main.acc_paper:.0%} (AUC {main.auc:.2f})",
+                           f"{main.acc_paper:.1%} (AUC {main.auc:.3f})",
                            "the OS scale of this pair differs from the paper's: the threshold does not transfer"
                            if main.auc >= 0.9 else "the overlap score separates poorly here", subject=p.net)
             claims.add(f"{d}: calibrated T = {p.calibrated_threshold(d):.2f} reaches "
                        + ("it" if d in p.paper_accuracy else f"{bar:.0%}"), main.acc_calibrated >= bar,
-                       f"{main.acc_calibrated:.0%}", "the filter sets overlap between classes for some inputs",
+                       f"{main.acc_calibrated:.1%}", "the filter sets overlap between classes for some inputs",
                        subject=p.net)
             others = [m for m in p.methods if m != "faig"]
             if others:
                 best = max(others, key=lambda m: c.loc[(d, m, "target")].auc)
                 other = c.loc[(d, best, "target")].auc
                 claims.add(f"{d}: FAIG F_D beats {', '.join(method_label(m) for m in others)} (AUC)", main.auc > other,
-                           f"{main.auc:.2f} vs {method_label(best)} {other:.2f}",
+                           f"{main.auc:.3f} vs {method_label(best)} {other:.3f}",
                            "another ranking's set predicts as well", subject=p.net)
             stat = p.statistic(d)
             if stat is not None:
                 cl = c.loc[(d, "classical", stat.label)]
                 claims.add(f"{d}: filters beat the one-line statistic (AUC)", main.auc > cl.auc,
-                           f"{main.auc:.2f} vs {cl.auc:.2f}",
+                           f"{main.auc:.3f} vs {cl.auc:.3f}",
                            "a classical image statistic predicts as well, with no network", subject=p.net)
             if "gt" in p.references:
                 g = c.loc[(d, "faig", "gt")]
                 claims.add(f"{d}: no ground truth needed (AUC within 0.05 of GT F_x)", main.auc >= g.auc - 0.05,
-                           f"{main.auc:.2f} vs {g.auc:.2f}", "F_x from the target's output loses information",
+                           f"{main.auc:.3f} vs {g.auc:.3f}", "F_x from the target's output loses information",
                            subject=p.net)
         mixed = mixed_table(p)
         for mix in p.tests.mixes:
