@@ -25,9 +25,11 @@ run: $(VENV)/.installed
 	done
 	@echo "figures re-rendered in figures/ (executed notebooks in results/notebooks/)"
 
+# two pytest workers, one torch thread each: the notebooks run in order on one worker (nbval, and 02–07
+# reuse 01's rankings), the test modules on the other
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadgroup
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

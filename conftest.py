@@ -28,12 +28,27 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: minutes-long end-to-end tests (deselect with -m 'not slow')")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Groups for ``pytest -n 2 --dist loadgroup`` (``make test``): all notebooks in one group, run in order on one
+    worker (nbval runs a notebook's cells in sequence; notebooks 02–07 reuse 01's rankings), each test module in
+    its own (its module-scoped fixtures are built once)."""
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group("notebooks" if item.path.suffix == ".ipynb" else item.path.stem))
+
+
+def _controller(config) -> bool:
+    return not hasattr(config, "workerinput")  # pytest-xdist workers have it; a plain run is its own controller
+
+
 def pytest_sessionstart(session):
-    session.config._faig_git_status = _git_status()
+    if _controller(session.config):
+        session.config._faig_git_status = _git_status()
 
 
 def pytest_sessionfinish(session, exitstatus):
     """The tree is as clean after the tests as before: tests and nbval write no tracked or unignored file."""
+    if not _controller(session.config):
+        return
     before, after = getattr(session.config, "_faig_git_status", None), _git_status()
     if before is not None and after is not None and after != before:
         new = sorted(set(after.splitlines()) - set(before.splitlines()))
