@@ -26,8 +26,10 @@ def _git_status() -> str | None:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: minutes-long end-to-end tests (deselect with -m 'not slow')")
+    config.addinivalue_line("markers", "xdist_group(name): pytest-xdist's group (set for every test below)")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups into the node ids
 def pytest_collection_modifyitems(config, items):
     """Groups for ``pytest -n 2 --dist loadgroup`` (``make test``): all notebooks in one group, run in order on one
     worker (nbval runs a notebook's cells in sequence; notebooks 02–07 reuse 01's rankings), each test module in
