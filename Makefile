@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 # reuse 01's rankings), the test modules on the other
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadgroup
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

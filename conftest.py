@@ -26,16 +26,19 @@ def _git_status() -> str | None:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: minutes-long end-to-end tests (deselect with -m 'not slow')")
-    config.addinivalue_line("markers", "xdist_group(name): pytest-xdist's group (set for every test below)")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups into the node ids
-def pytest_collection_modifyitems(config, items):
-    """Groups for ``pytest -n 2 --dist loadgroup`` (``make test``): all notebooks in one group, run in order on one
-    worker (nbval runs a notebook's cells in sequence; notebooks 02–07 reuse 01's rankings), each test module in
-    its own (its module-scoped fixtures are built once)."""
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group("notebooks" if item.path.suffix == ".ipynb" else item.path.stem))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``pytest -n 2`` (``make test``): pytest-xdist's per-module scheduling, with all notebooks in one scope, run
+    in order on one worker (nbval runs a notebook's cells in sequence; notebooks 02–07 reuse 01's rankings)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebooksInOrder(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "notebooks" if ".ipynb::" in nodeid else super()._split_scope(nodeid)
+
+    return NotebooksInOrder(config, log)
 
 
 def _controller(config) -> bool:
