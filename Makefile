@@ -26,10 +26,10 @@ run: $(VENV)/.installed
 	@echo "figures re-rendered in figures/ (executed notebooks in results/notebooks/)"
 
 # two pytest workers, one torch thread each: the notebooks run in order on one worker (nbval, and 02–07
-# reuse 01's rankings), the test modules on the other
+# reuse 01's rankings; their kernels get two threads), the test modules on the other
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2
+	OMP_NUM_THREADS=1 FAIG_LAB_NOTEBOOK_THREADS=2 $(PY) -m pytest -q -n 2
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
