@@ -181,11 +181,14 @@ def test_cli_sweep_of_the_shipped_run_writes_one_ranking_per_checkpoint(tmp_path
     of the pair's root (blur, noise, JPEG)."""
     sweep = fl.embedded_sweep()
     stems = [p.stem for p in sorted((Path(sweep["checkpoints"]) / "models").glob("net_g_*.pth"))]
+    small = fl.load_dataset(sweep["dataset_root"], limit=2).subset(size=12)  # the root's first images, cropped
+    save_tiny_root(small, tmp_path / "root")
     main(["rank", "--baseline", str(sweep["baseline"]), "--checkpoints", str(sweep["checkpoints"]), "--dataset-root",
-          str(sweep["dataset_root"]), "--steps", "2", "--quadrature", "riemann_middle", "--out", str(tmp_path)])
+          str(tmp_path / "root"), "--degradations", "blur", "noise", "jpeg", "--steps", "2", "--quadrature",
+          "riemann_middle", "--out", str(tmp_path / "out")])
     assert f"{len(stems)} checkpoints ({len(stems)} ranked, 0 already done)" in capsys.readouterr().err
     assert len(stems) >= 8
     for stem in stems:
         for d in ("blur", "noise", "jpeg"):
-            order = [int(v) for v in (tmp_path / stem / f"{d}_index.txt").read_text().split()]
+            order = [int(v) for v in (tmp_path / "out" / stem / f"{d}_index.txt").read_text().split()]
             assert sorted(order) == list(range(8672))  # every filter of the 32×8 compact net, ranked once
