@@ -25,11 +25,12 @@ run: $(VENV)/.installed
 	done
 	@echo "figures re-rendered in figures/ (executed notebooks in results/notebooks/)"
 
-# two pytest workers, one torch thread each: the notebooks run in order on one worker (nbval, and 02–07
-# reuse 01's rankings; their kernels get two threads), the test modules on the other
+# two pytest workers: the notebooks run in order on one (nbval, and 02–07 reuse 01's rankings), the test
+# modules on the other; one intra-op thread everywhere (rankings still run one image per CPU at once), so
+# the two never oversubscribe OpenMP's thread teams
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	OMP_NUM_THREADS=1 FAIG_LAB_NOTEBOOK_THREADS=2 $(PY) -m pytest -q -n 2
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

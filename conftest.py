@@ -41,15 +41,6 @@ def pytest_xdist_make_scheduler(config, log):
     return NotebooksInOrder(config, log)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):
-    """Under ``make test`` (one torch thread per pytest worker) the notebooks' kernels, started at a notebook's first
-    cell, get two: their thread pools then run two images at once (one intra-op thread each), as on a user's
-    2-core machine, while the other worker runs the test modules."""
-    if item.path.suffix == ".ipynb" and os.environ.get("FAIG_LAB_NOTEBOOK_THREADS"):
-        os.environ["OMP_NUM_THREADS"] = os.environ["FAIG_LAB_NOTEBOOK_THREADS"]
-
-
 def _controller(config) -> bool:
     return not hasattr(config, "workerinput")  # pytest-xdist workers have it; a plain run is its own controller
 

@@ -36,7 +36,7 @@ from .rankings import load_ranking, load_scores, rank_all, save_rankings
 from .reference import original_faig_scores
 from .train import PairRecipe, TrainConfig, make_pair, train
 # scale: engines and checkpoint sweeps
-from .engines import ENGINES, EngineError, RayEngine, make_engine, open_engine
+from .engines import ENGINES, WORKERS_ENV, EngineError, RayEngine, cpu_workers, make_engine, open_engine
 from .sweeps import Checkpoint, CheckpointSweep, embedded_sweep, find_checkpoints, rank_checkpoints, setup_sweep
 # ablations (notebook 07), DNI and exported models (notebook 04, the λ panel, ``python -m faig_helpers modulate``)
 from .ablations import (baseline_choices, random_baseline, retrain_locations, substitution_quality, train_images,
@@ -66,8 +66,8 @@ __all__ = [
     "FaigLabError", "ConfigError", "CheckpointError", "ArchitectureError", "ImageError", "DegradationError",
     "AttributionError", "RankingError",
     # scale: engines and checkpoint sweeps
-    "RayEngine", "EngineError", "ENGINES", "make_engine", "open_engine", "rank_checkpoints", "find_checkpoints",
-    "Checkpoint", "CheckpointSweep", "embedded_sweep", "setup_sweep",
+    "RayEngine", "EngineError", "ENGINES", "WORKERS_ENV", "cpu_workers", "make_engine", "open_engine",
+    "rank_checkpoints", "find_checkpoints", "Checkpoint", "CheckpointSweep", "embedded_sweep", "setup_sweep",
 ]
 
 # ---------------------------------------------------------------- degradation prediction (notebook 05)

@@ -50,7 +50,8 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
                     help="network passes in fp32, bf16 (autocast; sums stay fp32/fp64), or auto: bf16 where the "
                          "hardware does it natively (AVX512-BF16/AMX CPU, CUDA with bf16)")
     ap.add_argument("--workers", type=int, default=None,
-                    help="images at once on CPU, one core each (default: one per thread); the result is the same")
+                    help="images at once on CPU, one core each (default: $FAIG_LAB_WORKERS, else one per available "
+                         "CPU); the result is the same")
     ap.add_argument("--seed", type=int, default=0, help="for --method random")
     ap.add_argument("--cache", default=None, help="folder for per-image partial results (resume after interruption; "
                                                   "a sweep's default: OUT/cache)")

@@ -17,6 +17,7 @@ import collections
 import contextlib
 import copy
 import io
+import os
 import queue
 import socket
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +29,26 @@ from torch import nn
 
 from .errors import ConfigError, FaigLabError
 
-__all__ = ["Engine", "LocalEngine", "RayEngine", "EngineError", "ENGINES", "RAY_INSTALL", "make_engine", "open_engine"]
+__all__ = ["Engine", "LocalEngine", "RayEngine", "EngineError", "ENGINES", "RAY_INSTALL", "WORKERS_ENV", "cpu_workers",
+           "make_engine", "open_engine"]
+
+#: environment variable with the default number of images :class:`LocalEngine` runs at once on CPU
+WORKERS_ENV = "FAIG_LAB_WORKERS"
+
+
+def cpu_workers() -> int:
+    """Images a :class:`LocalEngine` runs at once on CPU by default: ``$FAIG_LAB_WORKERS``, else the CPUs this
+    process may run on (its affinity mask, e.g. a container's or ``taskset``'s share). Independent of the
+    intra-op thread count (``OMP_NUM_THREADS``, ``torch.set_num_threads``): every image runs on one thread."""
+    value = os.environ.get(WORKERS_ENV)
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ConfigError(f"${WORKERS_ENV}={value!r}: expected a positive whole number of images at once")
+        return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 class Engine(Protocol):
@@ -39,9 +59,9 @@ class Engine(Protocol):
 
 
 class LocalEngine:
-    """Thread pool on this machine. On CPU, ``workers`` images run at once (default: one per intra-op
-    thread), each task on exactly one intra-op thread whatever the worker count: the small convolutions of
-    an SR net scale far better across images than inside one convolution, and a task's floating-point
+    """Thread pool on this machine. On CPU, ``workers`` images run at once (default: :func:`cpu_workers`, one
+    per available CPU), each task on exactly one intra-op thread whatever the worker count: the small
+    convolutions of an SR net scale far better across images than inside one convolution, and a task's floating-point
     result then never depends on the worker count or on how busy the machine is (the same ranking files
     every run). On a GPU one image runs at a time. Each worker has its own replica of ``model``
     (``torch.func.functional_call`` swaps a module's parameters while it runs)."""
@@ -52,7 +72,7 @@ class LocalEngine:
 
     def map(self, task: Callable[[Any, nn.Module | None], Any], items: Sequence, model: nn.Module,
             device: torch.device) -> Iterator[tuple[Any, Any]]:
-        workers = self.workers or (torch.get_num_threads() if device.type == "cpu" else 1)
+        workers = self.workers or (cpu_workers() if device.type == "cpu" else 1)
         workers = max(1, min(workers, len(items)))
         threads = torch.get_num_threads()
         if workers == 1:

@@ -1,11 +1,12 @@
+import os
+
 import numpy as np
 import pytest
 import torch
 
-from faig_helpers.engines import LocalEngine
-
+from faig_helpers.engines import WORKERS_ENV, LocalEngine, cpu_workers
+from faig_helpers.errors import AttributionError, ConfigError
 from faig_helpers.filters import ranking_from_scores
-from faig_helpers.errors import AttributionError
 from faig_helpers.filters import top_jaccard as fl_top_jaccard
 from faig_helpers.methods import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, FAIG, METHODS, AbsoluteFilterChange, Attribution,
                                   IntegratedGradients, RandomFilters, attribute, native_bf16)
@@ -238,6 +239,22 @@ def test_non_finite_loss_stops_with_a_clear_error(pair):
     with pytest.raises(AttributionError, match="non-finite .* image 'img1.png'"):
         FAIG(baseline, target).attribute(data, n_steps=2, quadrature="riemann_middle", progress=False,
                                          engine=LocalEngine(1))
+
+
+def test_images_at_once_is_its_own_setting_not_the_intra_op_thread_count(monkeypatch):
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # e.g. OMP_NUM_THREADS=1: every image on one thread, still one image per CPU
+        assert cpu_workers() == len(os.sched_getaffinity(0))
+    finally:
+        torch.set_num_threads(threads)
+    monkeypatch.setenv(WORKERS_ENV, "3")
+    assert cpu_workers() == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(WORKERS_ENV, bad)
+        with pytest.raises(ConfigError, match=WORKERS_ENV):
+            cpu_workers()
 
 
 def test_parallel_images_give_the_same_scores(pair):
