@@ -11,7 +11,7 @@ the implementation. See README.md.
 from . import plots
 from .checkpoint import check_pair, load_model, load_pair, load_state_dict, save_checkpoint
 from .claims import Claim, Claims, fmt
-from .comparison import compare, save_original_layout_metrics
+from .comparison import compare, save_original_layout_metrics, substitution_claims, table_value
 from .confidence import agreement_by_images, bootstrap_jaccard, summarise
 from .convergence import convergence_table
 from .degradations import (CLEAN, OPERATORS, PAPER_SET, DatasetRoot, Degradation, Operator, build_dataset_root,
@@ -57,7 +57,8 @@ __all__ = [
     "LocalEngine", "FilterIndex", "top_count", "top_set", "jaccard", "top_jaccard", "top_sets_agree",
     "ranking_from_scores",
     # experiments
-    "compare", "save_original_layout_metrics", "positions", "layer_shares", "depth_test", "DepthTest",
+    "compare", "table_value", "substitution_claims", "save_original_layout_metrics", "positions", "layer_shares",
+    "depth_test", "DepthTest",
     "FilterModulator", "modulated_state_dict", "lambda_sweep", "ModulationPanel",
     # metrics, images, claims, plots, training, errors
     "calculate_psnr", "calculate_ssim", "psnr", "ssim", "output_difference", "gradient_map", "colour_shift",

@@ -18,16 +18,17 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .claims import Claims, fmt
 from .degradations import DatasetRoot, degradation
 from .evaluation import restore_all
 from .images import to_image, write_image
 from .io_utils import atomic_save_npy, atomic_write_text
 from .layout import Layout
 from .metrics import colour_shift, gradient_map, output_difference, psnr
-from .methods import FilterScores
+from .methods import METHODS, FilterScores
 from .modulation import FilterModulator
 
-__all__ = ["compare", "save_original_layout_metrics"]
+__all__ = ["compare", "table_value", "substitution_claims", "save_original_layout_metrics"]
 
 
 def compare(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, FilterScores], data: DatasetRoot,
@@ -68,6 +69,54 @@ def compare(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, Filte
             del seen[key]
     mod.reset()
     return pd.DataFrame(rows)
+
+
+def table_value(table: pd.DataFrame, method: str, masked: str, inp: str, proportion: float,
+                column: str = "output_difference") -> float:
+    """One value of a :func:`compare` table: ``method``'s top-``proportion``% ``masked`` set substituted, on
+    the inputs of degradation ``inp``."""
+    sel = ((table.method == method) & (table.masked == masked) & (table.input_degradation == inp)
+           & (table.proportion == proportion))
+    return table[sel][column].item()
+
+
+def substitution_claims(table: pd.DataFrame, proportions: Sequence[float], max_colour_shift: float,
+                        subject: str = "") -> Claims:
+    """The paper's Table 1 claims on one pair's :func:`compare` table (with a ``faig`` ranking), for every
+    proportion p and degradation D of the table, with Δ(S, D') the output difference on D' inputs when the
+    set S is substituted:
+
+    * direction: Δ(FAIG_D, D) > Δ(FAIG_D, D') for every other D' of the set;
+    * FAIG first: Δ(FAIG_D, D) > Δ(M_D, D) for the best other method M;
+    * colour (at the smallest p): mean over D' of FAIG_D's colour shift ≤ ``max_colour_shift`` 8-bit levels."""
+    label = {m: METHODS[m].label if m in METHODS else m for m in dict.fromkeys(table.method)}
+    others = [m for m in label if m != "faig"]
+    degs = list(dict.fromkeys(table.masked))
+    claims = Claims(subject)
+    for p in proportions:
+        for d in degs:
+            D = degradation(d)
+            own = table_value(table, "faig", d, d, p)
+            for e in degs:
+                if e != d:
+                    other, E = table_value(table, "faig", d, e, p), degradation(e)
+                    claims.add(f"{p:g}% {D.function} set: {D.input} > {E.input}", own > other,
+                               f"{fmt(own)} vs {fmt(other)}", f"this set is not specific to the {D.function} "
+                               f"function: it changes {E.input} outputs as much")
+            if others:
+                rival = max(others, key=lambda m: table_value(table, m, d, d, p))
+                best = table_value(table, rival, d, d, p)
+                claims.add(f"{p:g}% {D.function} set: FAIG first on {D.input} inputs", own > best,
+                           f"FAIG {fmt(own)} vs {label[rival]} {fmt(best)}",
+                           f"{label[rival]}'s set removes more of the {D.function} function here "
+                           "(check its selectivity above: it may change every input)")
+    p0 = min(proportions)
+    for d in degs:
+        shift = np.mean([table_value(table, "faig", d, e, p0, "colour_shift") for e in degs])
+        claims.add(f"{p0:g}% {degradation(d).function} set keeps colour (≤ {max_colour_shift:g} levels)",
+                   shift <= max_colour_shift, f"{shift:.1f} levels",
+                   "the set also carries a global colour change of the fine-tune")
+    return claims
 
 
 def _save(save: tuple[Layout, str, str], method: str, key: tuple | None, names: Sequence[str],

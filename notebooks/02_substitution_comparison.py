@@ -113,48 +113,18 @@ lab.savefig(fig, "02_substitution_table.png")
 # difference (higher = more specific).
 
 # %%
-def cell(n, method, masked, inp, p, col="output_difference"):
-    """One value of the table: ``method``'s top-``p``% ``masked`` set substituted, on ``inp``'s inputs."""
-    t = tables[n]
-    sel = (t.method == method) & (t.masked == masked) & (t.input_degradation == inp) & (t.proportion == p)
-    return t[sel][col].item()
-
-
 selectivity = pd.DataFrame({(n, fl.degradation(d).function, f"{p:g}%"): {
-    fl.plots.method_label(m): cell(n, m, d, d, p) - np.mean([cell(n, m, d, e, p) for e in pr.degradations if e != d])
+    fl.plots.method_label(m): fl.table_value(tables[n], m, d, d, p)
+    - np.mean([fl.table_value(tables[n], m, d, e, p) for e in pr.degradations if e != d])
     for m in ranked[n]} for n, pr in lab.pairs.items() for d in pr.degradations for p in claim_proportions})
 selectivity.round(3)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 claims = fl.Claims()
-for n, pr in lab.pairs.items():
-    if "faig" not in ranked[n]:
-        continue
-    others = [m for m in ranked[n] if m != "faig"]
-    for p in claim_proportions:
-        for d in pr.degradations:
-            D = fl.degradation(d)
-            own = cell(n, "faig", d, d, p)
-            for e in pr.degradations:
-                if e != d:
-                    other = cell(n, "faig", d, e, p)
-                    claims.add(f"{p:g}% {D.function} set: {D.input} > {fl.degradation(e).input}", own > other,
-                               f"{fl.fmt(own)} vs {fl.fmt(other)}", f"this set is not specific to the {D.function} "
-                               f"function: it changes {fl.degradation(e).input} outputs as much", subject=n)
-            if others:
-                rival = max(others, key=lambda m: cell(n, m, d, d, p))
-                best = cell(n, rival, d, d, p)
-                claims.add(f"{p:g}% {D.function} set: FAIG first on {D.input} inputs", own > best,
-                           f"FAIG {fl.fmt(own)} vs {fl.plots.method_label(rival)} {fl.fmt(best)}",
-                           f"{fl.plots.method_label(rival)}'s set removes more of the {D.function} function here "
-                           "(check its selectivity above: it may change every input)", subject=n)
-    p0 = min(claim_proportions)
-    for d in pr.degradations:
-        shift = np.mean([cell(n, "faig", d, e, p0, "colour_shift") for e in pr.degradations])
-        claims.add(f"{p0:g}% {fl.degradation(d).function} set keeps colour (≤ {max_colour_shift:g} levels)",
-                   shift <= max_colour_shift, f"{shift:.1f} levels",
-                   "the set also carries a global colour change of the fine-tune", subject=n)
+for n in lab.pairs:
+    if "faig" in ranked[n]:
+        claims.extend(fl.substitution_claims(tables[n], claim_proportions, max_colour_shift, subject=n))
 claims.show()
 
 # %% [markdown]
@@ -250,18 +220,14 @@ lab.savefig(fig, "02_qualitative_grid.png")
 # %%
 if "faig" in ranked[p.name]:
     c = curves[p.name]
-
-    def at(masked, inp, q, col):
-        sel = (c.method == "faig") & (c.masked == masked) & (c.input_degradation == inp) & (c.proportion == q)
-        return c[sel][col].item()
-
     for d in p.degradations:
         D = fl.degradation(d)
-        lost = {e: at(d, e, 0, "psnr") - at(d, e, p0, "psnr") for e in p.degradations}
+        lost = {e: fl.table_value(c, "faig", d, e, 0, "psnr") - fl.table_value(c, "faig", d, e, p0, "psnr")
+                for e in p.degradations}
         rest = [e for e in p.degradations if e != d]
         verdict = f"mostly the {D.function} function is lost" if all(lost[d] > lost[e] for e in rest) else \
             f"not specific to the {D.function} function"
-        shift = np.mean([at(d, e, p0, "colour_shift") for e in p.degradations])
+        shift = np.mean([fl.table_value(c, "faig", d, e, p0, "colour_shift") for e in p.degradations])
         print(f"{p.name}, {p0:g}% {D.function} filters substituted: PSNR falls by {lost[d]:.2f} dB on {D.input} and by "
               + ", ".join(f"{lost[e]:.2f} dB on {fl.degradation(e).input}" for e in rest) + f" inputs ({verdict}); "
               f"mean colour shift {shift:.1f} levels "

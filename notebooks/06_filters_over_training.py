@@ -111,8 +111,6 @@ def layer_share(index):
 shares = {d: pd.concat({xi: layer_share(scores[s].top(d, top_percent)) for xi, s in zip(x, sweep.stems)}, axis=1)
           for d in degs}
 names = fl.plots.short_layer_names(p.index)
-assert all(jac[d].iloc[-1] == 1.0 for d in degs)  # the final set is itself
-assert all(np.allclose(shares[d].sum(axis=0), 100) for d in degs)  # each set lies somewhere
 jac.round(2)
 
 # %% [markdown]

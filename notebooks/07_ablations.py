@@ -116,14 +116,6 @@ fl.plots.plot_substitution_table(table_a, elimination_proportions, f"{p.name}, F
 fig.tight_layout()
 lab.savefig(fig, "07_elimination_table.png")
 
-
-# %%
-def cell_a(method, masked, inp, q):
-    t = table_a
-    sel = (t.method == method) & (t.masked == masked) & (t.input_degradation == inp) & (t.proportion == q)
-    return t[sel].output_difference.item()
-
-
 # %%
 # NBVAL_CHECK_OUTPUT
 claims_a = fl.Claims(p.name)
@@ -134,7 +126,7 @@ for q in elimination_proportions:
             if e == d:
                 continue
             E = fl.degradation(e)
-            w, wo = cell_a("with elimination", d, e, q), cell_a("without elimination", d, e, q)
+            w, wo = (fl.table_value(table_a, m, d, e, q) for m in ("with elimination", "without elimination"))
             claims_a.add(f"(a) {q:g}% {D.function} set keeps {E.input} outputs better with elimination", w < wo,
                          f"{E.input} difference {fl.fmt(w)} with vs {fl.fmt(wo)} without",
                          "the subtraction does not make this set more specific on this pair")

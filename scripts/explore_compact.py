@@ -4,9 +4,8 @@ check a pair's claims with the library, on the pair's own evaluation root (``dat
 For one recipe: train (or reuse) the baseline on clean inputs, fine-tune the target on the mix, then report
 
 * PSNR (dB, RGB, border 2) of baseline and target on clean / blurry / noisy / JPEG inputs and the gains;
-* the N×N substitution table (``fl.compare``, output_difference) at 1% and 5% for FAIG, IG, |Δθ| and random:
-  "FAIG first" = FAIG's own-degradation cell above every other method's in all 2·N cells (worst ratio
-  FAIG / best other); "directions" = each FAIG set changes its own degradation's outputs more than any other's;
+* the N×N substitution table (``fl.compare``, output_difference) at 1% and 5% for every registered method, and
+  notebook 02's claims on it (``fl.substitution_claims``: directions, FAIG first, colour);
 * the colour shift of each FAIG set (mean over the N inputs of ``colour_shift``, 8-bit levels), at 1% and 5%.
 
 Outputs go to ``results/compact_explore/`` (git-ignored). Examples (one thread, as the machine is shared)::
@@ -23,7 +22,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import faig_helpers as fl
@@ -34,6 +32,7 @@ from faig_helpers.layout import REPO
 from faig_helpers.train import TrainConfig, train
 
 OUT = REPO / "results" / "compact_explore"
+MAX_COLOUR_SHIFT = 2.0  # 8-bit levels, as notebook 02
 
 
 def check_pair(baseline: Path, target: Path, results: Path, proportions=(1, 5)) -> dict:
@@ -45,31 +44,9 @@ def check_pair(baseline: Path, target: Path, results: Path, proportions=(1, 5)) 
     q = fl.quality_table({"baseline": p.baseline, "target": p.target}, p.data)
     gains = (q.loc["target"] - q.loc["baseline"]).round(2).to_dict()
     table = fl.compare(p.baseline, p.target, lab.rankings["compact"], p.data, proportions, progress=False)
-    degs = p.degradations
-
-    def cell(method, masked, inp, prop, col="output_difference"):
-        t = table
-        return t[(t.method == method) & (t.masked == masked) & (t.input_degradation == inp)
-                 & (t.proportion == prop)][col].item()
-
-    first, directions, colour, cells = [], [], {}, {}
-    for prop in proportions:
-        for d in degs:
-            own = cell("faig", d, d, prop)
-            rivals = {m: cell(m, d, d, prop) for m in lab.rankings["compact"] if m != "faig"}
-            rival = max(rivals, key=rivals.get)
-            first.append((own / rivals[rival], f"{prop}% {d}", rival))
-            cells[f"{prop}% {d}"] = dict(faig=round(own, 4), best_other=rival, other=round(rivals[rival], 4))
-            for e in degs:
-                if e != d:
-                    directions.append((own / cell("faig", d, e, prop), f"{prop}% {d} on {e}"))
-            colour[f"{prop}% {d}"] = round(float(np.mean([cell("faig", d, e, prop, "colour_shift") for e in degs])), 2)
-    worst = min(first)
-    worst_dir = min(directions)
+    claims = fl.substitution_claims(table, proportions, MAX_COLOUR_SHIFT, subject="compact")
     return dict(baseline_psnr=q.loc["baseline"].round(2).to_dict(), target_psnr=q.loc["target"].round(2).to_dict(),
-                gains=gains, faig_first=all(r > 1 for r, *_ in first), worst_first=f"{worst[1]} ×{worst[0]:.2f} vs "
-                f"{worst[2]}", directions=all(r > 1 for r, _ in directions),
-                worst_direction=f"{worst_dir[1]} ×{worst_dir[0]:.2f}", colour=colour, cells=cells,
+                gains=gains, claims_hold=claims.all_hold, claims=claims.text().splitlines(),
                 n_filters=len(p.index), check_seconds=round(time.perf_counter() - t0, 1),
                 table=table.to_dict("records"))
 

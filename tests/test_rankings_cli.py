@@ -141,7 +141,7 @@ def test_killed_cli_run_resumes_to_the_identical_ranking(tmp_path):
     b, t = tiny_pair(tmp_path)
     save_tiny_root(tiny_data(6, size=24), tmp_path / "root")
     args = [sys.executable, "-m", "faig_helpers", "rank", "--baseline", str(b), "--target", str(t),
-            "--dataset-root", str(tmp_path / "root"), "--steps", "150", "--quadrature", "riemann_left",
+            "--dataset-root", str(tmp_path / "root"), "--steps", "60", "--quadrature", "riemann_left",
             "--cache", str(tmp_path / "cache")]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(args + ["--out", str(tmp_path / "killed")], env=env, stderr=subprocess.DEVNULL)

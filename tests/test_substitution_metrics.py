@@ -1,11 +1,12 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.filters import FilterIndex
 from faig_helpers.methods import FilterScores
-from faig_helpers.comparison import compare
+from faig_helpers.comparison import compare, substitution_claims, table_value
 from faig_helpers.filters import top_count
 from faig_helpers.metrics import colour_shift, gradient_map, output_difference, psnr
 from faig_helpers.parameter_path import ParameterPath
@@ -90,6 +91,33 @@ def test_compare_endpoints(models):
     row = full[(full.masked == "blur") & (full.input == "blurry")].iloc[0]
     assert row.filters == n and row.output_difference == pytest.approx(want, rel=1e-4) and want > 0
     assert row.colour_shift == pytest.approx(shift, abs=1e-6)
+
+
+def _table(values: dict) -> pd.DataFrame:
+    """A compare()-shaped table from {(method, masked, input): (output_difference, colour_shift)} at 1%."""
+    return pd.DataFrame([dict(method=m, proportion=1, masked=d, input_degradation=e, output_difference=v,
+                              colour_shift=c)
+                         for (m, d, e), (v, c) in values.items()])
+
+
+def test_substitution_claims_on_a_small_table():
+    t = _table({("faig", "blur", "blur"): (0.5, 1.0), ("faig", "blur", "noise"): (0.1, 1.0),
+                ("faig", "noise", "blur"): (0.3, 3.0), ("faig", "noise", "noise"): (0.2, 4.0),
+                ("random", "blur", "blur"): (0.4, 0.0), ("random", "noise", "noise"): (0.6, 0.0),
+                ("mine", "blur", "blur"): (0.45, 0.0), ("mine", "noise", "noise"): (0.1, 0.0)})
+    assert table_value(t, "faig", "noise", "blur", 1) == 0.3
+    assert table_value(t, "faig", "noise", "noise", 1, "colour_shift") == 4.0
+    c = substitution_claims(t, [1], max_colour_shift=2.0, subject="pair")
+    got = {x.claim: (x.holds, x.measured) for x in c.items}
+    assert got == {
+        "1% deblur set: blurry > noisy": (True, "0.5 vs 0.1"),
+        "1% deblur set: FAIG first on blurry inputs": (True, "FAIG 0.5 vs mine 0.45"),  # the best other method
+        "1% denoise set: noisy > blurry": (False, "0.2 vs 0.3"),
+        "1% denoise set: FAIG first on noisy inputs": (False, "FAIG 0.2 vs random 0.6"),
+        "1% deblur set keeps colour (≤ 2 levels)": (True, "1.0 levels"),
+        "1% denoise set keeps colour (≤ 2 levels)": (False, "3.5 levels"),  # mean over the inputs
+    }
+    assert {x.subject for x in c.items} == {"pair"} and all(x.reading for x in c.items if not x.holds)
 
 
 def test_colour_shift_in_8_bit_levels():

@@ -188,7 +188,8 @@ def test_cli_sweep_of_the_shipped_run_writes_one_ranking_per_checkpoint(tmp_path
           "riemann_middle", "--out", str(tmp_path / "out")])
     assert f"{len(stems)} checkpoints ({len(stems)} ranked, 0 already done)" in capsys.readouterr().err
     assert len(stems) >= 8
+    n = len(fl.FilterIndex.from_module(fl.load_model(sweep["baseline"])))  # the shipped run's network
     for stem in stems:
         for d in ("blur", "noise", "jpeg"):
             order = [int(v) for v in (tmp_path / "out" / stem / f"{d}_index.txt").read_text().split()]
-            assert sorted(order) == list(range(8672))  # every filter of the 32×8 compact net, ranked once
+            assert sorted(order) == list(range(n))  # every filter, ranked once
