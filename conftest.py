@@ -30,10 +30,8 @@ def pytest_configure(config):
 
 #: notebooks that run one after another on one worker: 02–04 and the app reuse 01's rankings
 NOTEBOOK_CHAIN = ("01_", "02_", "03_", "04_", "app_")
-#: every other notebook is a unit of its own, on any worker: 06 ranks its own sweep (needs nothing of 01), while
-#: 05 and 07 reuse 01's rankings, so they are handed out last (by then 01 has long finished on two workers; were
-#: it still running, they would rank the pairs themselves: the same numbers, only slower)
-NOTEBOOKS_ALONE = ("06_",)
+#: every other notebook is a unit of its own, on any worker; these reuse 01's rankings, so they start once 01 has run
+AFTER_01 = ("05_", "07_")
 CHAIN_SCOPE = "notebooks/chain"
 
 
@@ -43,21 +41,21 @@ def _notebook(nodeid: str) -> str | None:
 
 
 def _unit_priority(scope: str) -> int:
-    """Order in which pytest-xdist hands out work units: the notebook chain first (the longest unit), then the
-    independent notebook and the own-pair test (minutes each), the other test modules, then notebooks 05 and 07."""
+    """Order in which pytest-xdist hands out work units, longest first: the notebook chain, the other notebooks
+    (06 ranks its own sweep), the own-pair test, then the other test modules (short ones fill the end)."""
     if scope == CHAIN_SCOPE:
         return 0
-    name = _notebook(scope)
-    if name is None:
-        return 2 if "test_own_pair" in scope else 3
-    return 1 if name.startswith(NOTEBOOKS_ALONE) else 4
+    if _notebook(scope) is not None:
+        return 1
+    return 2 if "test_own_pair" in scope else 3
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """``pytest -n 2`` (``make test``): pytest-xdist's per-module scheduling, with notebooks 01–04 and the app in
     one unit (run in order on one worker: nbval runs a notebook's cells in sequence, and they reuse 01's rankings),
-    and units handed out longest and most depended-on first (:func:`_unit_priority`)."""
+    units handed out longest first (:func:`_unit_priority`), and notebooks 05 and 07 only once notebook 01 has run
+    (before that, they would rank the pairs again)."""
     from xdist.scheduler import LoadScopeScheduling
 
     class NotebooksInOrder(LoadScopeScheduling):
@@ -67,9 +65,26 @@ def pytest_xdist_make_scheduler(config, log):
                 return CHAIN_SCOPE if name.startswith(NOTEBOOK_CHAIN) else nodeid.split("::")[0]
             return super()._split_scope(nodeid)
 
+        def _first_has_run(self) -> bool:
+            if CHAIN_SCOPE in self.workqueue:
+                return False
+            units = [u[CHAIN_SCOPE] for u in self.assigned_work.values() if CHAIN_SCOPE in u]
+            return all(done for u in units for nodeid, done in u.items() if _notebook(nodeid).startswith("01_"))
+
+        def _ready(self, scope: str) -> bool:
+            return not (_notebook(scope) or "").startswith(AFTER_01) or self._first_has_run()
+
         def _assign_work_unit(self, node) -> None:
-            self.workqueue.move_to_end(min(self.workqueue, key=_unit_priority), last=False)
-            super()._assign_work_unit(node)
+            ready = [scope for scope in self.workqueue if self._ready(scope)]
+            if ready:  # else the node waits: it is offered work again whenever any test completes
+                self.workqueue.move_to_end(min(ready, key=_unit_priority), last=False)
+                super()._assign_work_unit(node)
+
+        def mark_test_complete(self, node, item_index: int, duration: float = 0) -> None:
+            super().mark_test_complete(node, item_index, duration)
+            for other in self.nodes:  # e.g. notebook 01's last cell makes 05 and 07 ready for an idle worker
+                if other is not node:
+                    self._reschedule(other)
 
     return NotebooksInOrder(config, log)
 
