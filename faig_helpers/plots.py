@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import NullLocator
 
 from .degradations import degradation
 from .filters import FilterIndex
@@ -218,8 +219,11 @@ def plot_convergence(df: pd.DataFrame, axes: Sequence[plt.Axes] | None = None) -
     sns.lineplot(df, x="nodes", y=first, hue="rule", marker="o", ax=axes[1], legend=False)
     axes[1].set(xscale="log", xlabel="quadrature nodes N", ylabel=f"top-1% Jaccard vs reference ({first[8:]})",
                 title="ranking agreement (higher is better)", ylim=(0, 1.05))
+    fixed = sorted(df[df.rule != "adaptive"].nodes.unique()) or sorted(df.nodes.unique())  # adaptive: a mean
     for ax in axes:
-        ax.set_xticks(sorted(df.nodes.unique()), [str(n) for n in sorted(df.nodes.unique())])
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticks(fixed, [f"{n:g}" for n in fixed])
+    axes[0].legend(title="rule", fontsize="small", title_fontsize="small", loc="lower left")
     return axes
 
 
@@ -248,7 +252,7 @@ def plot_ranking_confidence(by_images: Mapping[str, pd.DataFrame], bootstrap: Ma
         axes[1].scatter([nets.index(n) for n in crops], list(crops.values()), marker="D", color="k", zorder=3,
                         label="centre crops vs whole images")
         axes[1].legend(fontsize=8, loc="lower right")
-    axes[1].set_xticks(range(len(nets)), nets)
+    axes[1].set_xticks(range(len(nets)), [n.replace(" ", "\n") for n in nets], fontsize=8)  # "net\ndegradation"
     axes[1].set(ylabel=f"top-{percent:g}% Jaccard", title="two bootstrap resamples of the images", ylim=(0, 1.05))
     return axes
 

@@ -167,7 +167,9 @@ def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *
     settings is loaded instead of recomputed; a folder of index files without ``meta.json`` (e.g. the
     original project's published rankings, also found under ``{results}/Interpret/``) is loaded as
     it is, with a note; methods that use images keep per-image partial results under ``{results}/cache``,
-    so an interrupted run resumes (with any engine). Anything else is recomputed and overwritten.
+    so an interrupted run resumes (with any engine). Anything else is recomputed and overwritten. Without
+    ``reuse`` everything is recomputed, and the per-image cache is refreshed (later runs, e.g. FAIG without
+    elimination in notebook 07, reuse it).
     ``n_steps``/``quadrature`` None: the library defaults; ``engine``: where the images run (an engine,
     ``'local'`` or ``'ray'``; see :func:`~faig_helpers.engines.make_engine`).
     ``precision``: of the network passes (see :class:`~faig_helpers.methods.Attribution`).
@@ -193,7 +195,7 @@ def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *
                     out[name] = found
                     continue
             scores = method.attribute(data, n_steps=n_steps, quadrature=quadrature, progress=progress,
-                                      cache_dir=layout.cache if reuse else None, engine=eng, degradations=degs)
+                                      cache_dir=layout.cache, refresh=not reuse, engine=eng, degradations=degs)
             scores.info["folder"] = str(save_rankings(layout.rankings(net, dataset, name), scores, meta))
             out[name] = scores
     return out

@@ -187,6 +187,7 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 fl.plots.plot_convergence(conv, axes)
 fig.suptitle(f"FAIG quadrature convergence ({p.name}, {len(few)} × {check_crop}-pixel centre "
              f"crop{'s' * (len(few) > 1)}; reference: midpoint rule × {convergence_reference})")
+fig.tight_layout()
 lab.savefig(fig, "01_quadrature_convergence.png")
 conv.round(3).pivot(index="rule", columns="nodes", values=f"jaccard_{d0}")
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from faig_helpers.__main__ import main
-from faig_helpers.methods import METHODS, FilterScores, attribute
+from faig_helpers.methods import FAIG, METHODS, FilterScores, attribute
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.degradations import load_dataset
 from faig_helpers.errors import RankingError
@@ -108,6 +108,32 @@ def test_rank_all_reuses_and_invalidates(tmp_path):
     (folder / "noise_index.txt").write_text("3\n3\n")
     with pytest.raises(RankingError, match="noise_index.txt: expected a permutation"):
         rank_all(baseline, target, data, **kw, methods=["random"])
+
+
+class _NoImages:
+    """An engine that refuses work: what is run through it must come from the per-image cache."""
+
+    def map(self, task, items, model, device):
+        assert not items, f"{len(items)} images computed again"
+        return iter(())
+
+
+def test_a_fresh_ranking_refreshes_the_per_image_cache_that_later_runs_reuse(tmp_path):
+    b, t = tiny_pair(tmp_path)
+    baseline, target = load_pair(b, t)
+    data = tiny_data(2)
+    kw = dict(results=tmp_path / "res", net="n", dataset="d", n_steps=3, quadrature="riemann_middle",
+              progress=False, methods=["faig"])
+    first = rank_all(baseline, target, data, **kw, reuse=False)["faig"]
+    cached = sorted(Layout(tmp_path / "res").cache.rglob("*.npz"))
+    assert len(cached) == len(data)
+    cached[0].write_bytes(b"stale")  # reuse=False computes every image again: the stale entry is not read
+    again = rank_all(baseline, target, data, **kw, reuse=False)["faig"]
+    np.testing.assert_array_equal(again.score("blur"), first.score("blur"))
+    plain = FAIG(baseline, target, eliminate=False).attribute(data, n_steps=3, quadrature="riemann_middle",
+                                                              cache_dir=Layout(tmp_path / "res").cache,
+                                                              progress=False, engine=_NoImages())
+    assert plain.per_image["blur"].shape == first.per_image["blur"].shape
 
 
 def test_rank_all_loads_the_original_published_layout(tmp_path, capsys):

@@ -212,11 +212,13 @@ class Attribution(ABC):
     def attribute(self, data: DatasetRoot | None = None, *, n_steps: int = DEFAULT_STEPS,
                   quadrature: str = DEFAULT_QUADRATURE, progress: bool = True,
                   cache_dir: str | os.PathLike | None = None, engine: Engine | str | None = None,
-                  degradations: Sequence[str] | None = None) -> FilterScores:
+                  degradations: Sequence[str] | None = None, refresh: bool = False) -> FilterScores:
         """Scores over ``data`` for each of its degradations (``degradations``: the set for methods that use
         no images; default the paper's blur and noise). ``engine``: where the images run — an engine object,
         ``'local'`` or ``'ray'`` (:func:`~faig_helpers.engines.make_engine`; default: a
-        :class:`~faig_helpers.engines.LocalEngine`, one image per core)."""
+        :class:`~faig_helpers.engines.LocalEngine`, one image per core). ``cache_dir``: per-image results are
+        read from and written to it (keyed by method, rule, nodes, precision, degradations, θ, θ̄ and the
+        image's content); with ``refresh`` every image is computed again and its cached result overwritten."""
         degs = degradation_set(data.degradations if data is not None and degradations is None else degradations)
         info = dict(self.settings(n_steps, quadrature, degs), filters=len(self))
         if not self.uses_images():
@@ -234,7 +236,7 @@ class Attribution(ABC):
         for i, name in enumerate(data.names):
             if cache is not None:
                 paths[i] = cache / f"{Path(name).stem}-{tensor_digest(*data.image(i))}.npz"
-                if paths[i].exists():
+                if paths[i].exists() and not refresh:
                     with np.load(paths[i]) as z:
                         results[i] = dict(z)
         todo = [i for i in range(len(data)) if i not in results]
