@@ -27,9 +27,9 @@ run: $(VENV)/.installed
 	done
 	@echo "figures re-rendered in figures/ (executed notebooks in results/notebooks/)"
 
-# two pytest workers: the notebooks run in order on one (nbval, and 02–07 reuse 01's rankings), the test
-# modules on the other; one intra-op thread everywhere (rankings still run one image per CPU at once), so
-# the two never oversubscribe OpenMP's thread teams
+# two pytest workers, scheduled by conftest.py: notebooks 01–04 and the app in order on one, the rest
+# (05 and 07 once 01 has run) wherever a worker is free; one intra-op thread everywhere (rankings still
+# run one image per CPU at once), so the two never oversubscribe OpenMP's thread teams
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2

@@ -25,8 +25,9 @@ from .images import to_image, write_image
 from .io_utils import atomic_save_npy, atomic_write_text
 from .layout import Layout
 from .metrics import colour_shift, gradient_map, output_difference, psnr
-from .methods import METHODS, FilterScores
+from .methods import FilterScores
 from .modulation import FilterModulator
+from .plots import method_label
 
 __all__ = ["compare", "table_value", "substitution_claims", "save_original_layout_metrics"]
 
@@ -89,8 +90,7 @@ def substitution_claims(table: pd.DataFrame, proportions: Sequence[float], max_c
     * direction: Δ(FAIG_D, D) > Δ(FAIG_D, D') for every other D' of the set;
     * FAIG first: Δ(FAIG_D, D) > Δ(M_D, D) for the best other method M;
     * colour (at the smallest p): mean over D' of FAIG_D's colour shift ≤ ``max_colour_shift`` 8-bit levels."""
-    label = {m: METHODS[m].label if m in METHODS else m for m in dict.fromkeys(table.method)}
-    others = [m for m in label if m != "faig"]
+    others = [m for m in dict.fromkeys(table.method) if m != "faig"]
     degs = list(dict.fromkeys(table.masked))
     claims = Claims(subject)
     for p in proportions:
@@ -107,8 +107,8 @@ def substitution_claims(table: pd.DataFrame, proportions: Sequence[float], max_c
                 rival = max(others, key=lambda m: table_value(table, m, d, d, p))
                 best = table_value(table, rival, d, d, p)
                 claims.add(f"{p:g}% {D.function} set: FAIG first on {D.input} inputs", own > best,
-                           f"FAIG {fmt(own)} vs {label[rival]} {fmt(best)}",
-                           f"{label[rival]}'s set removes more of the {D.function} function here "
+                           f"FAIG {fmt(own)} vs {method_label(rival)} {fmt(best)}",
+                           f"{method_label(rival)}'s set removes more of the {D.function} function here "
                            "(check its selectivity above: it may change every input)")
     p0 = min(proportions)
     for d in degs:
