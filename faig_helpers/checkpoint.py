@@ -9,6 +9,8 @@ A *source* is one of
 * a BasicSR experiment folder (``experiments/NAME/``): ``models/net_g_latest.pth``, else the highest iteration
   ``models/net_g_{iter}.pth``; the architecture from the options YAML's ``network_g`` when it names a
   built-in network;
+* an ncnn model: its ``.param``, its ``.bin`` or their common stem (:mod:`~faig_helpers.ncnn_format`: the
+  published weights, fp16 → fp32, in the PyTorch network the graph describes);
 * a state dict (a mapping of tensors), or an ``nn.Module`` (used as it is, in eval mode).
 
 The architecture is inferred from the keys and shapes unless ``arch`` (``{'type': 'RRDBNet', ...}``) is given.
@@ -27,6 +29,7 @@ from torch import nn
 from .archs import ARCH_REGISTRY, ArchitectureError, build_from_state_dict
 from .errors import CheckpointError
 from .io_utils import atomic_path
+from .ncnn_format import is_ncnn, load_ncnn, ncnn_state_dict
 
 __all__ = ["CheckpointError", "load_state_dict", "load_model", "load_pair", "save_checkpoint", "check_pair",
            "experiment_checkpoint", "experiment_network", "PARAM_KEYS"]
@@ -105,6 +108,8 @@ def load_state_dict(path: str | os.PathLike, param_key: str | None = None) -> di
     """Read a checkpoint (or a BasicSR experiment folder's) and return its state dict: ``param_key`` when
     given, else ``params_ema`` > ``params`` > ``state_dict`` > the bare dict; ``module.`` stripped, floats as
     float32."""
+    if is_ncnn(path):
+        return ncnn_state_dict(path)[0]
     path = Path(path)
     if path.is_dir():
         path = experiment_checkpoint(path)
@@ -135,6 +140,8 @@ def load_model(source: Source, *, arch: Mapping | str | None = None, param_key: 
     state dict of the checkpoint."""
     if isinstance(source, nn.Module):
         return source.eval()
+    if is_ncnn(source):
+        return load_ncnn(source, _spec(arch))
     where = "state dict"
     if isinstance(source, Mapping):
         sd = _clean(source, where)

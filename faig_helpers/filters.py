@@ -1,9 +1,10 @@
 """Filters and the global filter index.
 
-A *filter* is one kernel ``W[o, i]`` of an ``nn.Conv2d`` weight of shape (out, in/groups, kh, kw), whatever
-the kernel size (1×1, 3×3, 7×7…) and groups; biases and all other parameters are never filters. The global
-index runs over the conv weights in network order, row-major over (o, i) within each:
-``index = offset[layer] + o * (in/groups) + i``.
+A *filter* is one kernel ``W[a, b]`` of a conv weight, the (a, b) slice over the first two dimensions of the
+weight *as stored*: (out, in/groups) for an ``nn.Conv2d`` weight (out, in/groups, kh, kw), (in, out/groups) for an
+``nn.ConvTranspose2d`` weight (in, out/groups, kh, kw); whatever the kernel size (1×1, 3×3, 7×7…) and groups.
+Biases and all other parameters are never filters. The global index runs over the conv weights in network
+order, row-major over (a, b) within each: ``index = offset[layer] + a * shape[1] + b``.
 """
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ class FilterIndex:
     ``names``: the weights holding filters, in network order; ``shapes``: (out, in) per weight, ``in`` being
     in_channels / groups for a grouped conv and 1 for a Linear weight (one unit per output row);
     ``entries``: the number of values in one filter per weight (kh·kw; in_features for a Linear row);
-    ``kinds``: 'conv' or 'linear' per weight (empty: all conv).
+    ``kinds``: 'conv', 'conv_transpose' or 'linear' per weight (empty: all conv).
     """
 
     names: tuple[str, ...]
@@ -86,9 +87,10 @@ class FilterIndex:
 
     @classmethod
     def from_module(cls, model: nn.Module, units: str = "conv") -> "FilterIndex":
-        """The filters of a network: one per (out, in) kernel of every ``nn.Conv2d`` weight, whatever its
-        kernel size and groups, in ``named_parameters`` order (biases, PReLU, norms, attention and Linear
-        weights are never filters). ``units='conv+linear'`` also counts each output row of an ``nn.Linear``
+        """The filters of a network: one per kernel of every ``nn.Conv2d`` and ``nn.ConvTranspose2d`` weight
+        (the first two dimensions as stored), whatever its kernel size and groups, in ``named_parameters``
+        order (biases, PReLU, norms, attention and Linear weights are never filters).
+        ``units='conv+linear'`` also counts each output row of an ``nn.Linear``
         weight as one unit (for transformer SR networks)."""
         if units not in UNITS:
             raise ConfigError(f"units must be one of {UNITS}, got '{units}'")
@@ -98,6 +100,8 @@ class FilterIndex:
                 continue
             if isinstance(m, nn.Conv2d):
                 kinds[id(m.weight)] = "conv"
+            elif isinstance(m, nn.ConvTranspose2d):
+                kinds[id(m.weight)] = "conv_transpose"
             elif units == "conv+linear" and isinstance(m, nn.Linear):
                 kinds[id(m.weight)] = "linear"
         rows = [(n, p, kinds[id(p)]) for n, p in model.named_parameters() if id(p) in kinds]
@@ -110,13 +114,13 @@ class FilterIndex:
 
     @classmethod
     def _from_rows(cls, rows: list[tuple[str, torch.Tensor, str]]) -> "FilterIndex":
-        shapes = tuple((int(v.shape[0]), int(v.shape[1]) if k == "conv" else 1) for _, v, k in rows)
-        entries = tuple(int(v[0, 0].numel()) if k == "conv" else int(v.shape[1]) for _, v, k in rows)
+        shapes = tuple((int(v.shape[0]), int(v.shape[1]) if k != "linear" else 1) for _, v, k in rows)
+        entries = tuple(int(v[0, 0].numel()) if k != "linear" else int(v.shape[1]) for _, v, k in rows)
         kinds = tuple(k for *_, k in rows)
         return cls(tuple(n for n, *_ in rows), shapes, entries, () if set(kinds) <= {"conv"} else kinds)
 
     def kind(self, layer: int) -> str:
-        """'conv' or 'linear' for the weight at position ``layer``."""
+        """'conv', 'conv_transpose' or 'linear' for the weight at position ``layer``."""
         return self.kinds[layer] if self.kinds else "conv"
 
     @property
@@ -175,11 +179,11 @@ class FilterIndex:
         return torch.cat([r.sum(dim=1) for r in self._rows(tensors)])
 
     def masks(self, index: np.ndarray) -> dict[str, torch.Tensor]:
-        """Boolean masks per weight, True for the filters in ``index``: (out, in, 1, 1) for a conv weight,
+        """Boolean masks per weight, True for the filters in ``index``: (a, b, 1, 1) for a conv weight,
         (out, 1) for a Linear weight — they broadcast over the kernel entries."""
         flat = torch.zeros(len(self), dtype=torch.bool)
         flat[torch.as_tensor(np.asarray(index, dtype=np.int64))] = True
         out = {}
         for p, (n, f, c, (o, i)) in enumerate(zip(self.names, self.offsets, self.counts, self.shapes)):
-            out[n] = flat[f:f + c].reshape(o, i, 1, 1) if self.kind(p) == "conv" else flat[f:f + c].reshape(o, 1)
+            out[n] = flat[f:f + c].reshape(o, i, 1, 1) if self.kind(p) != "linear" else flat[f:f + c].reshape(o, 1)
         return out

@@ -1,4 +1,5 @@
 """Networks through spandrel, and spandrel's own implementations of the built-in networks."""
+import subprocess
 import sys
 
 import pytest
@@ -165,3 +166,12 @@ def test_a_spandrel_model_loads_inside_no_grad():
     with torch.no_grad():  # e.g. a notebook reloading an exported model where it evaluates it
         ours = build_from_state_dict(_swinir().state_dict())
     assert ours.faig_arch == "SwinIR"
+
+
+def test_the_torchvision_stand_in_is_quiet(tmp_path):
+    """A process that imports spandrel prints nothing about torchvision unless a model needs the real one."""
+    run = subprocess.run([sys.executable, "-c", "from faig_helpers.archs import spandrel_fallback as s; "
+                          "s.import_spandrel(); import spandrel.architectures.RealCUGAN"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "torchvision" not in run.stderr + run.stdout

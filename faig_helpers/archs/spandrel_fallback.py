@@ -92,7 +92,7 @@ def _torchvision_stand_in(reason: str) -> None:
     functional.__getattr__ = attribute
     sys.modules.update({"torchvision": pkg, "torchvision.transforms": transforms,
                         "torchvision.transforms.functional": functional})
-    log.warning("torchvision does not import here (%s): spandrel loads with a stand-in; only its LaMa and "
+    log.debug("torchvision does not import here (%s): spandrel loads with a stand-in; only its LaMa and "
                 "RestoreFormer need the real one", reason)
 
 
