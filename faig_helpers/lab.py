@@ -34,6 +34,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
+from .archs import fit_crop
 from .checkpoint import load_pair
 from .degradations import DatasetRoot, load_dataset
 from .engines import Engine, make_engine, open_engine
@@ -138,6 +139,13 @@ class Lab:
                 self.rankings.setdefault(name, {}).update(got)
         return self.rankings
 
+    def fit_crop(self, size: int | None) -> int | None:
+        """The crop size (LR pixels) every pair's network accepts for a requested ``size``: raised to the largest
+        minimum input (:func:`~faig_helpers.archs.fit_crop`); None (whole images) stays None."""
+        if size is None:
+            return None
+        return max(fit_crop(size, p.target) for p in self.pairs.values())
+
     def savefig(self, fig: plt.Figure, name: str) -> Path:
         """Save a figure of the series as ``figures/name`` (atomically)."""
         from .plots import savefig
@@ -174,10 +182,13 @@ def setup(pairs: Mapping | None = None, net: str | None = None, dataset_root: st
           results_dir: str | os.PathLike | None = None, figures_dir: str | os.PathLike | None = None,
           device: str | torch.device | None = None, methods: Sequence[str] | None = None,
           n_steps: int | None = None, quadrature: str | None = None, rank: bool = True, reuse: bool = True,
-          progress: bool = False, precision: str | None = None, engine: Engine | str | None = None) -> Lab:
+          progress: bool = False, precision: str | None = None, engine: Engine | str | None = None,
+          images: int | None = None, crop: int | None = None) -> Lab:
     """Load every pair and its dataset, resolve the output folders and (``rank``) rank every pair with
-    every method, reusing saved rankings of the same models, images and settings (``reuse``). See the
-    module docstring for each parameter; a bad one raises :class:`~faig_helpers.errors.ConfigError`."""
+    every method, reusing saved rankings of the same models, images and settings (``reuse``). ``images`` /
+    ``crop``: use only the first ``images`` evaluation images, centre-cropped to ``crop`` LR pixels (raised to
+    what each network accepts, :func:`~faig_helpers.archs.fit_crop`), e.g. a quick look at a large network. See
+    the module docstring for each parameter; a bad one raises :class:`~faig_helpers.errors.ConfigError`."""
     from .embedded import DATASET_ROOT, default_pairs
 
     entries = {n: _entry(n, e) for n, e in (default_pairs() if pairs is None else dict(pairs)).items()}
@@ -199,8 +210,12 @@ def setup(pairs: Mapping | None = None, net: str | None = None, dataset_root: st
         if key not in loaded:
             loaded[key] = load_dataset(root, degradations)
         baseline, target = _load(e)
-        out[name] = Pair(name, baseline, target, loaded[key], e.get("dataset_name") or dataset_name or root.name,
-                         root)
+        data = loaded[key]
+        smallest = min((x.shape for xs in data.inputs.values() for x in xs), key=lambda s: min(s[-2:]))
+        fit_crop(1, target, smallest)  # images too small for the network: one line now, not a traceback later
+        if images is not None or crop is not None:
+            data = data.subset(images, fit_crop(crop, target, smallest))
+        out[name] = Pair(name, baseline, target, data, e.get("dataset_name") or dataset_name or root.name, root)
     dev = resolve_device(device)
     lab = Lab(out, net, results, figures, dev, resolve_methods(methods),
               DEFAULT_STEPS if n_steps is None else int(n_steps), quadrature or DEFAULT_QUADRATURE, reuse,

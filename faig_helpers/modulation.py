@@ -37,7 +37,7 @@ from .metrics import colour_shift, output_difference, psnr
 from .methods import FilterScores
 from .parameter_path import ParameterPath
 
-__all__ = ["modulated_state_dict", "FilterModulator", "lambda_sweep", "dni_state_dict", "dni_sweep",
+__all__ = ["modulated_state_dict", "FilterModulator", "lambda_sweep", "dni_state_dict", "dni_sweep", "reference_sweep",
            "matched_strength", "export_modulated", "ranking_top"]
 
 
@@ -167,6 +167,26 @@ def dni_sweep(mod: FilterModulator, data: DatasetRoot, lambdas: Sequence[float])
     return pd.DataFrame(rows)
 
 
+def reference_sweep(mod: FilterModulator, index: np.ndarray, data: DatasetRoot, degradation_name: str,
+                    lambdas: Sequence[float], references: Mapping[str, nn.Module]) -> pd.DataFrame:
+    """How close modulation comes to other published models (e.g. a family's denoise levels): for FAIG
+    modulation of the filters ``index`` (λ·θ + (1−λ)·θ̄ on them) and DNI (on every parameter), at each λ, the
+    PSNR (dB, border = scale) of the outputs on ``degradation_name``'s inputs against each reference model's
+    outputs on the same inputs ('ground truth': against the GT), averaged over images."""
+    xs = data[degradation_name]
+    refs = {name: restore_all(m, xs) for name, m in references.items()}
+    rows = []
+    for method, set_lambda in (("FAIG", lambda lam: mod.modulate(index, lam)), ("DNI", mod.dni)):
+        for lam in lambdas:
+            set_lambda(float(lam))
+            outs = restore_all(mod, xs)
+            for name, ys in {**refs, "ground truth": data.gt}.items():
+                rows.append(dict(method=method, lam=float(lam), reference=name,
+                                 psnr=_mean(outs, ys, lambda o, r: psnr(o.clamp(0, 1), r.clamp(0, 1), data.scale))))
+    mod.reset()
+    return pd.DataFrame(rows)
+
+
 def _crossing(lam: np.ndarray, val: np.ndarray, level: float) -> float:
     """The smallest λ in [0, 1] where the piecewise-linear curve ``val(lam)`` reaches ``level`` (NaN if never)."""
     order = np.argsort(lam)
@@ -193,7 +213,9 @@ def matched_strength(filter_sweep: pd.DataFrame, whole_sweep: pd.DataFrame, degr
     from :func:`dni_sweep`) at the same strength of D's function: the PSNR level on D's inputs
     L = P₀ + fraction·(P₁ − P₀), with P₁ the target's (λ = 1) and P₀ the higher of the two λ = 0 values, is
     reached at λ_FAIG and λ_DNI (piecewise-linear in λ, first crossing in [0, 1]); returned with each
-    method's PSNR on every other input at its λ (what it keeps of the other functions)."""
+    method's PSNR on every other input at its λ (what it keeps of the other functions). ``reason``: empty, or
+    why a λ cannot be computed (its values are then NaN): the target does not restore D's inputs better than
+    λ = 0 does, or a curve never reaches the level in [0, 1]."""
     if not 0 < fraction < 1:
         raise ConfigError(f"fraction must be in (0, 1), got {fraction}")
     own = degradation(degradation_name).input
@@ -211,9 +233,14 @@ def matched_strength(filter_sweep: pd.DataFrame, whole_sweep: pd.DataFrame, degr
     p1 = _interp(*ends["FAIG"], 1.0)
     p0 = max(_interp(*ends[m], 0.0) for m in curves)
     level = p0 + fraction * (p1 - p0)
-    out = dict(degradation=degradation_name, input=own, level=level, target=p1)
+    out = dict(degradation=degradation_name, input=own, level=level, target=p1, reason="")
+    if not p1 > p0:
+        out["reason"] = (f"the target ({p1:.2f} dB) restores {own} inputs no better than λ = 0 ({p0:.2f} dB): "
+                         "no strength to match")
     for m, t in curves.items():
         lam = _crossing(*ends[m], level) if p1 > p0 else math.nan
+        if p1 > p0 and not math.isfinite(lam):
+            out["reason"] = out["reason"] or f"{m}'s curve never reaches {level:.2f} dB for λ in [0, 1]"
         out[f"lam_{m}"] = lam
         for inp in dict.fromkeys(t.input):
             if inp != own:

@@ -20,7 +20,8 @@ __all__ = ["method_label", "method_colour", "degradation_colours", "function_lab
            "short_layer_names", "layer_ticks", "top_counts_per_layer", "set_layer_axis", "plot_top_filters_per_layer",
            "plot_filter_map", "plot_layer_shares", "jaccard_matrix", "plot_overlap_heatmap", "plot_score_distribution",
            "plot_convergence", "plot_ranking_confidence", "plot_substitution_table", "plot_substitution_curves",
-           "plot_qualitative_grid", "plot_lambda_grid", "plot_modulation_curves"]
+           "plot_qualitative_grid", "plot_lambda_grid", "plot_modulation_curves", "plot_reference_sweep",
+           "plot_region_shares"]
 
 _cb = sns.color_palette("colorblind")
 #: fixed colours of the base operators' degradations across figures; other degradations take the rest
@@ -594,4 +595,41 @@ def plot_retrain_table(table: pd.DataFrame, ax: plt.Axes | None = None,
                 lo = min(lo, float(values[inp]))
     ax.set(ylim=(lo - 1.0, None), xlabel="input", ylabel="PSNR (dB)")
     ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def plot_reference_sweep(table: pd.DataFrame, title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
+    """PSNR against λ of modulated outputs to each reference model's outputs (:func:`reference_sweep`): one
+    colour per reference, FAIG modulation solid, DNI dash-dotted; the best λ of each marked."""
+    ax = ax or plt.subplots(figsize=(6.4, 3.8))[1]
+    refs = list(dict.fromkeys(table.reference))
+    colours = dict(zip(refs, sns.color_palette("colorblind")[5:] + sns.color_palette("colorblind")[:5]))
+    for (method, ref), s in table.groupby(["method", "reference"], sort=False):
+        ax.plot(s.lam, s.psnr, ls="-" if method == "FAIG" else "-.", marker=".", color=colours[ref],
+                label=f"{method} vs {ref}")
+        best = s.loc[s.psnr.idxmax()]
+        ax.plot(best.lam, best.psnr, marker="*", ms=11, color=colours[ref], ls="none")
+    ax.axvline(1.0, color="0.5", lw=0.8)
+    ax.set(xlabel="λ (1 = the target)", ylabel="PSNR to the reference (dB)", title=title)
+    ax.legend(fontsize=8, ncol=2)
+    return ax
+
+
+def plot_region_shares(shares: pd.DataFrame, title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
+    """% of each filter set per network region (:func:`region_shares`), beside the region's share of all
+    filters (grey: what a random set shows)."""
+    ax = ax or plt.subplots(figsize=(8, 3.6))[1]
+    sets = list(dict.fromkeys(shares.set))
+    regions = list(dict.fromkeys(shares.region))
+    colours = degradation_colours(sets)
+    width = 0.8 / (len(sets) + 1)
+    x = np.arange(len(regions))
+    first = shares[shares.set == sets[0]].set_index("region").loc[regions]
+    ax.bar(x - 0.4 + width / 2, first.expected, width, color="0.7", label="all filters (random set)")
+    for k, s in enumerate(sets, start=1):
+        v = shares[shares.set == s].set_index("region").loc[regions]
+        ax.bar(x - 0.4 + width * (k + 0.5), v.share, width, color=colours[s], label=f"{function_label(s)} set")
+    ax.set_xticks(x, [r.replace(" | ", "\n") for r in regions], fontsize=8)
+    ax.set(ylabel="% of the set", title=title)
+    ax.legend(fontsize=8)
     return ax

@@ -80,6 +80,7 @@ import faig_helpers as fl
 fl.plots.use_style()
 lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods,
                n_steps, quadrature, rank=False)
+check_crop, reference_crop = lab.fit_crop(check_crop), lab.fit_crop(reference_crop)  # ≥ each network's minimum
 for p in lab.pairs.values():
     print(f"{p.name}: {len(p.index)} filters, ×{p.scale}, {len(p.data)} evaluation images of {p.dataset_name} "
           f"({', '.join(p.degradations)})")

@@ -66,6 +66,7 @@ import faig_helpers as fl
 fl.plots.use_style()
 lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
                [method] if methods is None else methods, n_steps, quadrature)
+example_crop = lab.fit_crop(example_crop)  # ≥ each network's minimum input
 p = lab.pair
 scores = lab.rankings[p.name][method]
 panel = fl.ModulationPanel(p.baseline, p.target, scores, p.data, crop=example_crop, device=lab.device,
@@ -178,7 +179,8 @@ lab.savefig(fig, "04_dni_vs_faig.png")
 matched = pd.DataFrame([
     {"function turned down": fl.degradation(d).function, "its PSNR level (dB)": m["level"], "λ FAIG": m["lam_FAIG"],
      "λ DNI": m["lam_DNI"], "other input": fl.degradation(e).input,
-     "FAIG keeps (dB)": m[f"FAIG_{fl.degradation(e).input}"], "DNI keeps (dB)": m[f"DNI_{fl.degradation(e).input}"]}
+     "FAIG keeps (dB)": m[f"FAIG_{fl.degradation(e).input}"], "DNI keeps (dB)": m[f"DNI_{fl.degradation(e).input}"],
+     "note": m["reason"]}
     for d in p.degradations for m in [fl.matched_strength(sweep, dni, d, match_fraction)]
     for e in p.degradations if e != d])
 matched.set_index(["function turned down", "other input"]).round(2)
@@ -188,6 +190,11 @@ matched.set_index(["function turned down", "other input"]).round(2)
 claims_dni = fl.Claims(p.name)
 for m in matched.to_dict("records"):
     f, w = m["FAIG keeps (dB)"], m["DNI keeps (dB)"]
+    if m["note"]:
+        claims_dni.add(f"at matched {m['function turned down']} strength FAIG keeps more of the {m['other input']} "
+                       "inputs' function than DNI", False, f"not computable: {m['note']}",
+                       "nothing to compare at this strength on this pair")
+        continue
     claims_dni.add(f"at matched {m['function turned down']} strength FAIG keeps more of the {m['other input']} "
                    "inputs' function than DNI", f > w,
                    f"{m['other input']} PSNR {f:.2f} (λ_FAIG {m['λ FAIG']:.2f}) vs {w:.2f} dB (λ_DNI {m['λ DNI']:.2f})",

@@ -83,6 +83,7 @@ fl.plots.use_style()
 lab = fl.setup(pairs=pairs, net=net, dataset_root=dataset_root, dataset_name=dataset_name, degradations=degradations,
                results_dir=results_dir, figures_dir=figures_dir, device=device, methods=methods, n_steps=n_steps,
                quadrature=quadrature, rank=False)
+crop_size = lab.fit_crop(crop_size)  # ≥ each network's minimum input
 nets = list(lab.pairs) if net is None else [net]
 lab.rank(nets, progress=False)
 for name in nets:

@@ -69,6 +69,7 @@ sweep_steps = n_steps if n_steps is not None else 8 if sweep_quadrature == "riem
 lab, sweep = fl.setup_sweep(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
                             methods, sweep_steps, sweep_quadrature, baseline=baseline, checkpoints=checkpoints,
                             engine=engine, max_images=max_images)
+check_crop = lab.fit_crop(check_crop)  # ≥ each network's minimum input
 p = lab.pair
 degs = p.degradations
 x, xlabel = sweep.axis()

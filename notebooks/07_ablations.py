@@ -85,6 +85,8 @@ import faig_helpers as fl
 fl.plots.use_style()
 lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods,
                n_steps, quadrature, rank=False)
+baseline_crop, example_crop = lab.fit_crop(baseline_crop), lab.fit_crop(example_crop)  # ≥ each network's minimum
+retrain_patch = lab.pair.scale * lab.fit_crop(retrain_patch // lab.pair.scale)  # HR: its LR too
 lab.rank([lab.net], methods=list(dict.fromkeys(["faig", *lab.methods])), progress=False)
 p = lab.pair
 ranked = lab.rankings[p.name]

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from ..errors import ArchitectureError
+from ..errors import ArchitectureError, ConfigError
 from . import spandrel_fallback
 from .registry import ARCH_REGISTRY, Registry, register_arch
 # registration order = the order state dicts are matched in (their key sets are disjoint)
@@ -36,7 +36,8 @@ from .edsr_arch import EDSR
 
 __all__ = ["ARCH_REGISTRY", "Registry", "register_arch", "build_network", "build", "describe",
            "build_from_state_dict", "load_into", "model_scale", "ArchitectureError", "MSRResNet", "SRCNNStyle",
-           "RRDBNet", "SRVGGNetCompact", "EDSR", "ResidualBlockNoBN", "spandrel_fallback"]
+           "RRDBNet", "SRVGGNetCompact", "EDSR", "ResidualBlockNoBN", "spandrel_fallback", "input_size_rule",
+           "fit_crop"]
 
 
 def _spec_type(spec: Mapping) -> tuple[str, dict]:
@@ -173,3 +174,50 @@ def model_scale(model: nn.Module, size: int = 16) -> int:
         raise ArchitectureError(f"cannot tell the scale of {type(model).__name__}: a {size}×{size} input gives "
                                 f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
     return out.shape[-1] // size
+
+
+#: input sizes a probe tries when a network states no size rule
+_PROBE_SIZES = (1, 2, 4, 8, 12, 16, 24, 32, 40, 48, 64, 96, 128)
+
+
+def input_size_rule(model: nn.Module) -> tuple[int, int]:
+    """(minimum, multiple_of) of the LR input sizes a network accepts: spandrel's stated size requirements
+    (``model.faig_size``; Real-CUGAN: at least 32), else the smallest square size a no-grad forward accepts
+    (a probe, remembered on the model), multiple 1."""
+    rule = getattr(model, "faig_size", None)
+    if rule is not None:
+        return tuple(rule)
+    first = next((m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))), None)
+    channels = first.in_channels if isinstance(first, nn.Conv2d) else 3
+    param = next(iter(model.parameters()), None)
+    modes = [(m, m.training) for m in model.modules()]
+    found = _PROBE_SIZES[-1]
+    try:
+        model.eval()
+        for size in _PROBE_SIZES:
+            try:
+                with torch.no_grad():
+                    model(torch.zeros(1, channels, size, size, device=param.device if param is not None else "cpu"))
+                found = size
+                break
+            except Exception:
+                continue
+    finally:
+        for m, mode in modes:
+            m.training = mode
+    model.faig_size = (found, 1)
+    return model.faig_size
+
+
+def fit_crop(size: int | None, model: nn.Module, image_shape: tuple[int, ...] | None = None) -> int | None:
+    """The crop size (LR pixels) to use for a requested ``size`` on ``model``: at least the network's minimum
+    input and a multiple of its required multiple (:func:`input_size_rule`); None (whole images) stays None.
+    A crop no image of ``image_shape`` (…, H, W) can hold is a :class:`ConfigError`."""
+    if size is None:
+        return None
+    minimum, multiple = input_size_rule(model)
+    fitted = -(-max(int(size), minimum) // multiple) * multiple
+    if image_shape is not None and fitted > min(image_shape[-2:]):
+        raise ConfigError(f"{type(model).__name__} needs inputs of at least {fitted} pixels, but the images are "
+                          f"{image_shape[-2]}×{image_shape[-1]}: no crop fits; use larger images")
+    return fitted

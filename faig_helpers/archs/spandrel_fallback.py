@@ -247,15 +247,19 @@ def check_gradients(model: nn.Module, arch: str, in_channels: int = 3, size: int
                                 f"'{unused[0]}'); FAIG differentiates every parameter along the path")
 
 
-def _probe_size(desc) -> int:
+def _size_rule(desc) -> tuple[int, int]:
+    """(minimum, multiple_of) of the input sizes spandrel states for the model."""
     req = getattr(desc, "size_requirements", None)
-    size = max(16, getattr(req, "minimum", 0) or 0)
-    multiple = max(1, getattr(req, "multiple_of", 1) or 1)
-    return -(-size // multiple) * multiple
+    return max(1, getattr(req, "minimum", 0) or 0), max(1, getattr(req, "multiple_of", 1) or 1)
+
+
+def _probe_size(desc) -> int:
+    minimum, multiple = _size_rule(desc)
+    return -(-max(16, minimum) // multiple) * multiple
 
 
 def prepare(model: nn.Module, arch: str, *, scale: int | None = None, call_fn=None, in_channels: int = 3,
-            probe_size: int = 16) -> nn.Module:
+            probe_size: int = 16, size: tuple[int, int] | None = None) -> nn.Module:
     """Make a spandrel module fit for FAIG (see the module docstring); eval mode; checks gradients."""
     for m in list(model.modules()):
         name = type(m).__name__
@@ -270,6 +274,8 @@ def prepare(model: nn.Module, arch: str, *, scale: int | None = None, call_fn=No
     model.faig_arch = arch
     if scale is not None:
         model.faig_scale = int(scale)
+    if size is not None:
+        model.faig_size = size
     model.eval()
     check_gradients(model, arch, in_channels, probe_size)
     return model
@@ -297,7 +303,7 @@ def load(sd: Mapping[str, torch.Tensor]) -> nn.Module:
         raise ArchitectureError(f"spandrel {arch} is a {type(desc).__name__} (e.g. inpainting with a mask): "
                                 "FAIG needs an image-to-image network")
     return prepare(desc.model, arch, scale=desc.scale, call_fn=_call_fn(desc), in_channels=desc.input_channels,
-                   probe_size=_probe_size(desc))
+                   probe_size=_probe_size(desc), size=_size_rule(desc))
 
 
 def _arch_class(arch: str) -> type:
