@@ -3,7 +3,9 @@
 Built here from fixed seeds (the target is the baseline after a few optimiser steps on degraded patches:
 structure, not quality): a full-size MSRResNet ×4 pair (the original authors' setting), a small RRDBNet
 ×4 (ESRGAN's network) and a small SRVGGNetCompact ×4 (Real-ESRGAN's compact net), a ×4 dataset root made
-from a few small held-out HR crops with ``python -m faig_helpers degrade --scale 4``; then each notebook
+from a few small held-out HR crops with ``python -m faig_helpers degrade --scale 4``; and a published network
+nobody here trained, the shipped Real-CUGAN se ×2 pair (transposed convs, a 32-pixel minimum input), on a ×2
+root of 32-pixel LR crops; then each notebook
 is executed with papermill, the README's way, with settings small enough for CI (the defaults are for
 real runs). Minutes long: ``pytest -m 'not slow'`` skips it locally; CI runs everything.
 """
@@ -22,6 +24,7 @@ from faig_helpers.filters import FilterIndex
 from faig_helpers.images import list_images, read_image, write_image
 from faig_helpers.layout import OUTPUT_ENV, Layout
 from faig_helpers.methods import METHODS
+from faig_helpers.published import realcugan_pair
 from faig_helpers.rankings import load_scores
 from faig_helpers.train import PairRecipe, TrainConfig, make_pair
 
@@ -35,6 +38,8 @@ PAIRS = {  # name → (architecture, filters, notebooks run on it)
     "msrresnet_x4": (dict(type="MSRResNet", num_feat=64, num_block=16, upscale=4), 168_320, ["01", "04"]),
     "rrdbnet_x4": (dict(type="RRDBNet", num_feat=16, num_block=2, num_grow_ch=8, scale=4), 11_104, list(NOTEBOOKS)),
     "compact_x4": (dict(type="SRVGGNetCompact", num_feat=16, num_conv=4, upscale=4), 1_840, ["01", "04"]),
+    # a published network nobody here trained: Real-CUGAN se ×2 (shipped), on a ×2 root of 32-px LR crops
+    "realcugan_x2": (None, 178_752, ["01", "02", "03", "04", "05", "07"]),
 }
 #: small settings so that the runs stay within the CI budget
 FAST = dict(n_steps=2, quadrature="riemann_middle")
@@ -64,8 +69,15 @@ def own(tmp_path_factory):
         write_image(hr / p.name, read_image(p)[:40, :40])
     subprocess.run([sys.executable, "-m", "faig_helpers", "degrade", str(hr), str(root / "x4"), "--scale", "4"],
                    check=True, capture_output=True)
-    pairs = {}
+    hr2 = root / "hr2"
+    for p in list_images(EVAL_HR_DIR)[:3]:
+        write_image(hr2 / p.name, read_image(p)[:64, :64])
+    subprocess.run([sys.executable, "-m", "faig_helpers", "degrade", str(hr2), str(root / "x2"), "--scale", "2"],
+                   check=True, capture_output=True)
+    pairs = {"realcugan_x2": tuple(realcugan_pair()[k] for k in ("baseline", "target"))}
     for name, (spec, _, _) in PAIRS.items():
+        if spec is None:
+            continue
         quick = dict(batch=2, patch=48, ema_decay=0.0, save_every=10**6, threads=None)
         recipe = PairRecipe(spec, TrainConfig(iters=1, lr=1e-4, seed=0, **quick),
                             TrainConfig(iters=3, lr=1e-3, mix={"blur": 0.5, "noise": 0.5}, seed=1, **quick))
@@ -87,7 +99,8 @@ def test_the_notebooks_run_on_a_pair_that_is_not_ours(own, name, monkeypatch):
     results, figures = root / f"results_{name}", root / f"figures_{name}"
     for key in notebooks:
         nb = NOTEBOOKS[key]
-        params = dict(pairs={name: [str(b), str(t)]}, dataset_root=str(root / "x4"), dataset_name="own",
+        x = "x2" if name == "realcugan_x2" else "x4"
+        params = dict(pairs={name: [str(b), str(t)]}, dataset_root=str(root / x), dataset_name="own",
                       results_dir=str(results), figures_dir=str(figures), **FAST, **NOTEBOOK_FAST.get(key, {}))
         papermill.execute_notebook(str(nb), str(root / f"{name}_{nb.name}"), parameters=params,
                                    cwd=str(nb.parent), progress_bar=False, kernel_name="python3")
