@@ -10,6 +10,7 @@ the implementation. See README.md.
 """
 from . import plots
 from .archs import fit_crop, input_size_rule
+from .archs.spandrel_fallback import import_spandrel
 from .checkpoint import check_pair, load_model, load_pair, load_state_dict, save_checkpoint
 from .claims import Claim, Claims, fmt
 from .comparison import compare, save_original_layout_metrics, specificity, substitution_claims, table_value
@@ -50,7 +51,7 @@ from .published import realcugan_pair, wheel_model
 __all__ = [
     # set-up, models and data
     "setup", "Lab", "Pair", "resolve_device", "load_pair", "load_model", "load_state_dict", "save_checkpoint",
-    "check_pair", "fit_crop", "input_size_rule",
+    "check_pair", "fit_crop", "input_size_rule", "import_spandrel",
     "DatasetRoot", "load_dataset", "build_dataset_root", "read_manifest", "Degradation", "Operator",
     "OPERATORS", "degradation", "degradation_set", "PAPER_SET", "CLEAN", "seeded_generator", "Layout", "output_dirs",
     # methods, rankings and filters

@@ -91,15 +91,17 @@ def table_value(table: pd.DataFrame, method: str, masked: str, inp: str, proport
 def specificity(table: pd.DataFrame) -> pd.DataFrame:
     """One row per method × proportion × substituted set S_D of a :func:`compare` table: the paper's measure
     ``own`` = Δ(S_D, D), ``largest_other`` = max_{D' ≠ D} Δ(S_D, D'), ``specificity`` = own / largest_other (> 1:
-    the set changes its own degradation's outputs most; ∞ when it changes no other output), the PSNR lost on D's
+    the set changes its own degradation's outputs most; ∞ when it changes no other output; NaN when the table
+    has no other input for it), the PSNR lost on D's
     inputs and the most lost on another's (dB), and the colour shift on D's inputs and the largest on another's
     (8-bit levels)."""
     rows = []
     for (m, p, d), g in table.groupby(["method", "proportion", "masked"], sort=False):
         own, other = g[g.input_degradation == d], g[g.input_degradation != d]
-        top = float(other.output_difference.max())
+        top = float(other.output_difference.max()) if len(other) else np.nan
+        ratio = np.nan if np.isnan(top) else float(own.output_difference.item()) / top if top > 0 else np.inf
         rows.append(dict(method=m, proportion=p, masked=d, own=float(own.output_difference.item()), largest_other=top,
-                         specificity=float(own.output_difference.item()) / top if top > 0 else np.inf,
+                         specificity=ratio,
                          psnr_lost_own=float(own.psnr_lost.item()) if "psnr_lost" in g else np.nan,
                          psnr_lost_other=float(other.psnr_lost.max()) if "psnr_lost" in g else np.nan,
                          colour_own=float(own.colour_shift.item()), colour_other=float(other.colour_shift.max())))
@@ -140,9 +142,10 @@ def substitution_claims(table: pd.DataFrame, proportions: Sequence[float], max_c
                            f"FAIG {fmt(own)} vs {method_label(rival)} {fmt(best)}",
                            f"{method_label(rival)}'s set removes more of the {D.function} function here "
                            "(check its specificity: it may change every input)")
-            if others:
-                spec = specificity(table[(table.proportion == p) & (table.masked == d)]).set_index("method")
-                mine, rival = spec.specificity["faig"], spec.specificity.drop("faig").idxmax()
+            spec = specificity(table[(table.proportion == p) & (table.masked == d)]).set_index("method")
+            rivals = spec.specificity.drop("faig").dropna()
+            if len(rivals) and not np.isnan(spec.specificity["faig"]):
+                mine, rival = spec.specificity["faig"], rivals.idxmax()
                 claims.add(f"{p:g}% {D.function} set: FAIG the most specific", mine > spec.specificity[rival],
                            f"FAIG {_ratio(mine)} vs {method_label(rival)} {_ratio(spec.specificity[rival])}",
                            f"{method_label(rival)}'s set changes {D.input} outputs more relative to the others")

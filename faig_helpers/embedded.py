@@ -22,6 +22,7 @@ from .errors import ImageError
 from .images import read_image, write_image
 from .io_utils import atomic_write_text
 from .layout import REPO
+from .published import SOURCES_SECTION
 from .train import PairRecipe, TrainConfig
 
 __all__ = ["REPO", "DATA", "DATASET_ROOT", "DATASET_NAME", "JPEG_DATASET_ROOT", "JPEG_DATASET_NAME",
@@ -150,6 +151,7 @@ def make_embedded_data(seed: int = 0, data: str | os.PathLike | None = None) -> 
               f"{', '.join(n for n in PAIRS if n not in PAIR_DATASET_ROOTS)} |",
               f"| `datasets/{JPEG_DATASET_NAME}/` | blur (σ 2), noise (σ 0.1), JPEG (q 50, OpenCV) | "
               f"{', '.join(n for n, r in PAIR_DATASET_ROOTS.items() if r == JPEG_DATASET_ROOT)} |"]
+    lines += ["", SOURCES_SECTION]
     atomic_write_text(data / "SOURCES.md", "\n".join(lines) + "\n")
     roots = [(data / DATASET_ROOT.relative_to(DATA), None), (data / JPEG_DATASET_ROOT.relative_to(DATA),
                                                              list(JPEG_DEGRADATIONS))]

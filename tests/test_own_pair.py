@@ -51,6 +51,7 @@ NOTEBOOK_FAST = {
     "04": dict(lambdas=[0.0, 1.0], example_crop=6),
     "05": dict(input_steps=2, crops_per_photo=1, crop_size=6),
     "07": dict(elimination_proportions=[1], baseline_steps=2, example_crop=6, retrain_iters=2, retrain_batch=2),
+    "08": dict(table_proportions=[1], lambdas=[0.0, 1.0], images=2, crop=None),
 }
 
 

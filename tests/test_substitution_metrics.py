@@ -6,7 +6,7 @@ import torch
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.filters import FilterIndex
 from faig_helpers.methods import FilterScores
-from faig_helpers.comparison import compare, substitution_claims, table_value
+from faig_helpers.comparison import specificity, compare, substitution_claims, table_value
 from faig_helpers.filters import top_count
 from faig_helpers.metrics import colour_shift, gradient_map, output_difference, psnr
 from faig_helpers.parameter_path import ParameterPath
@@ -118,6 +118,26 @@ def test_substitution_claims_on_a_small_table():
         "1% denoise set keeps colour (≤ 2 levels)": (False, "3.5 levels"),  # mean over the inputs
     }
     assert {x.subject for x in c.items} == {"pair"} and all(x.reading for x in c.items if not x.holds)
+
+
+def test_specificity_beside_the_papers_measure():
+    """A set that breaks everything wins the paper's measure, not specificity; no value is NaN in the claims."""
+    t = _table({("faig", "blur", "blur"): (0.5, 1.0), ("faig", "blur", "noise"): (0.1, 2.0),
+                ("faig", "noise", "blur"): (0.0, 0.0), ("faig", "noise", "noise"): (0.2, 0.5),
+                ("ig", "blur", "blur"): (3.0, 9.0), ("ig", "blur", "noise"): (2.5, 8.0),
+                ("ig", "noise", "blur"): (1.0, 0.0), ("ig", "noise", "noise"): (1.5, 0.0)})
+    t["psnr_lost"] = [0.5, 0.1, 0.0, 0.4, 6.0, 5.0, 1.0, 2.0]
+    spec = specificity(t).set_index(["method", "masked"])
+    assert spec.loc[("faig", "blur"), "specificity"] == pytest.approx(5.0)
+    assert spec.loc[("ig", "blur"), "specificity"] == pytest.approx(1.2)
+    assert spec.loc[("faig", "noise"), "specificity"] == np.inf  # changes no other output
+    assert spec.loc[("ig", "blur"), "psnr_lost_own"] == 6.0 and spec.loc[("ig", "blur"), "psnr_lost_other"] == 5.0
+    assert spec.loc[("faig", "blur"), "colour_other"] == 2.0
+    got = {x.claim: (x.holds, x.measured) for x in substitution_claims(t, [1], 2.0).items}
+    assert got["1% deblur set: FAIG first on blurry inputs"] == (False, "FAIG 0.5 vs IG 3")
+    assert got["1% deblur set: FAIG the most specific"] == (True, "FAIG 5× vs IG 1.2×")
+    assert got["1% denoise set: FAIG the most specific"] == (True, "FAIG ∞ (no other output changes) vs IG 1.5×")
+    assert not any("nan" in m.lower() for _, m in got.values())
 
 
 def test_colour_shift_in_8_bit_levels():

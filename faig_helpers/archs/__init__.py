@@ -212,12 +212,16 @@ def input_size_rule(model: nn.Module) -> tuple[int, int]:
 def fit_crop(size: int | None, model: nn.Module, image_shape: tuple[int, ...] | None = None) -> int | None:
     """The crop size (LR pixels) to use for a requested ``size`` on ``model``: at least the network's minimum
     input and a multiple of its required multiple (:func:`input_size_rule`); None (whole images) stays None.
-    A crop no image of ``image_shape`` (…, H, W) can hold is a :class:`ConfigError`."""
+    With ``image_shape`` (…, H, W), at most the image's side; images smaller than the network's minimum are a
+    :class:`ConfigError`."""
+    minimum, multiple = input_size_rule(model)
+    least = -(-minimum // multiple) * multiple
+    if image_shape is not None and least > min(image_shape[-2:]):
+        raise ConfigError(f"{type(model).__name__} needs inputs of at least {least} pixels, but the images are "
+                          f"{image_shape[-2]}×{image_shape[-1]}: no crop fits; use larger images")
     if size is None:
         return None
-    minimum, multiple = input_size_rule(model)
     fitted = -(-max(int(size), minimum) // multiple) * multiple
-    if image_shape is not None and fitted > min(image_shape[-2:]):
-        raise ConfigError(f"{type(model).__name__} needs inputs of at least {fitted} pixels, but the images are "
-                          f"{image_shape[-2]}×{image_shape[-1]}: no crop fits; use larger images")
+    if image_shape is not None:
+        fitted = min(fitted, min(image_shape[-2:]) // multiple * multiple)
     return fitted
