@@ -204,21 +204,22 @@ family.show()
 # %% [markdown]
 # ## An exported modulated checkpoint
 # The denoise set at λ = `export_lambda`, written as an ordinary checkpoint (`params_ema`, the target's
-# keys). spandrel recognises it as Real-CUGAN and loads it back, and it restores exactly like the
-# modulator.
+# keys). It loads back like any checkpoint — Real-CUGAN through spandrel, which recognises it — and
+# restores exactly like the modulator.
 
 # %%
 path = fl.export_modulated(p.baseline, p.target, lab.layout.models / f"{p.name}_{function}_lambda{export_lambda:g}.pth",
                            export_lambda, degradation_name=function, percent=top_percent,
                            ranking=lab.rankings[p.name]["faig"])
-spandrel = fl.import_spandrel()  # spandrel, importable beside any torchvision
-descriptor = spandrel.ModelLoader().load_from_file(path)
+reloaded = fl.load_model(path)  # built-in networks first, then spandrel (Real-CUGAN: spandrel's UpCunet2x)
 x = p.data[function][0]
 with torch.no_grad():
-    theirs = descriptor.model.eval()(x)
+    theirs = reloaded(x)
 ours = mod.modulate(sets[function], export_lambda)(x)
 mod.reset()
-print(f"written {path.name}: spandrel loads it as {descriptor.architecture.name} ×{descriptor.scale}")
+name = getattr(reloaded, "faig_arch", None)
+loader = f"spandrel's {name}" if name else f"the lab's {type(reloaded).__name__}"
+print(f"written {path.name}: {loader} loads it back")
 assert torch.allclose(theirs, ours, atol=1e-5)  # an invariant: the file is the modulated model
 
 # %% [markdown]

@@ -159,3 +159,20 @@ def test_left100_faig_equals_the_faithful_loop_on_realcugan_with_transposed_filt
     index = FilterIndex.from_module(load_model(sources[1]))
     layer = index.locate(np.argsort(-np.abs(ref))[:1787])[0]
     assert any(index.kind(p) == "conv_transpose" for p in set(layer.tolist()))  # they are ranked, not skipped
+
+
+def test_an_exported_modulated_realcugan_loads_in_spandrel_itself(tmp_path):
+    from faig_helpers.archs.spandrel_fallback import import_spandrel
+    from faig_helpers.modulation import FilterModulator, export_modulated
+
+    b, t = load_pair(*(realcugan_path(level) for level in SHIPPED))
+    top = np.arange(0, 178_752, 97)  # any set, transposed-conv filters among them
+    path = export_modulated(b, t, tmp_path / "m.pth", 0.5, ranking=np.concatenate(
+        [top, np.setdiff1d(np.arange(178_752), top)]), percent=100 * len(top) / 178_752)
+    descriptor = import_spandrel().ModelLoader().load_from_file(path)
+    assert descriptor.architecture.id == "RealCUGAN" and descriptor.scale == 2
+    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        got = descriptor.model.eval()(x)
+    want = FilterModulator(b, t).modulate(top, 0.5)(x)
+    assert torch.allclose(got, want, atol=1e-5)
