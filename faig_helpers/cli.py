@@ -73,6 +73,8 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
     if ray_options and a.engine != "ray":
         ap.error(f"--{'/--'.join(k.replace('_', '-') for k in ray_options)} need --engine ray")
     if a.workers is not None:
+        if a.workers < 1:
+            ap.error(f"--workers must be at least 1 (images at once), got {a.workers}")
         if a.engine == "ray":
             ap.error("--workers is for --engine local (Ray runs one task per CPU it has)")
         ray_options["workers"] = a.workers
@@ -98,9 +100,14 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
         with open_engine(a.engine, **ray_options) as engine:
             scores = runner.attribute(data, n_steps=a.steps, quadrature=a.quadrature, cache_dir=a.cache,
                                       degradations=degradations, engine=engine)
-        out = save_rankings(a.out, scores)
+        meta = dict(runner.settings(a.steps, a.quadrature, scores.degradations), filters=len(scores),
+                    images=scores.info.get("images", []))
+        report = scores.convergence()
+        out = save_rankings(a.out, scores, dict(meta, convergence=report) if report else meta)
     except FaigLabError as e:
         ap.exit(2, f"error: {e}\n")
+    if report:
+        print(scores.summary(), file=sys.stderr)
     files = ", ".join(str(out / f"{d}_index.txt") for d in scores.degradations)
     print(f"{a.method}: {len(scores)} filters ranked in {time.perf_counter() - t0:.1f} s -> {files}", file=sys.stderr)
     return out
@@ -157,6 +164,8 @@ def modulate_main(argv: Sequence[str] | None = None) -> Path:
     a = ap.parse_args(argv)
     if not math.isfinite(a.lam):
         ap.error(f"--lambda must be a finite number, got {a.lam}")
+    if not a.dni and not 0 < a.percent <= 100:
+        ap.error(f"--percent must be in (0, 100] (the share of the ranking modulated), got {a.percent:g}")
     if not a.dni:
         if a.degradation is None:
             ap.error("--degradation is needed (whose filters are modulated), or --dni for the whole network")

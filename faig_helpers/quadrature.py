@@ -7,7 +7,7 @@ Names follow captum's ``approximation_methods``:
 * ``riemann_middle``    α_k = (k+½)/N,      w_k = 1/N
 * ``riemann_trapezoid`` α_k = k/(N−1),      w_k = 1/(N−1), halved at both ends
 * ``gausslegendre``     Gauss–Legendre nodes and weights mapped from [−1, 1] to [0, 1]
-* ``adaptive``          the composite trapezoid rule on 2^j + 1 nested nodes, j = 3, 4, … (9, 17, 33, …
+* ``adaptive``          the composite trapezoid rule on 2^j + 1 nested nodes, j = 2, 3, … (5, 9, 17, 33, …
                         nodes), refined until the caller's result is stable, at most ``n_steps`` nodes
                         (:func:`refinements`)
 """
@@ -21,14 +21,14 @@ __all__ = ["RULES", "ADAPTIVE", "ADAPTIVE_MAX", "check", "nodes_and_weights", "r
 
 ADAPTIVE = "adaptive"
 RULES = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre", ADAPTIVE)
-_FIRST_LEVEL = 9  # nodes of the adaptive rule's first level
-ADAPTIVE_MAX = 129  # nodes of its fifth level (9, 17, 33, 65, 129): its usual cap
+_FIRST_LEVEL = 5  # nodes of the adaptive rule's first level
+ADAPTIVE_MAX = 129  # nodes of its sixth level (5, 9, 17, 33, 65, 129): its usual cap
 
 
 def refinements(rule: str, n_steps: int) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
     """The steps of an integral estimate I ≈ Σ_k w_k g(α_k): yields (α, w, keep), after which
     I ← keep·I + Σ_k w_k g(α_k). A fixed rule is one step (keep = 0). ``adaptive`` first yields the
-    9-node trapezoid rule, then each further level adds the midpoints of the previous intervals with
+    5-node trapezoid rule, then each further level adds the midpoints of the previous intervals with
     keep = ½ (T_{2m} = T_m / 2 + h_{2m} Σ g(new nodes), the recursion behind Romberg's method), as long
     as the total stays within ``n_steps`` nodes; the caller stops when its result no longer changes."""
     if rule != ADAPTIVE:

@@ -139,6 +139,7 @@ def reuse_ranking(folder: Path | None, name: str, meta: dict, n_filters: int, de
         return None
     meta_path = folder / "meta.json"
     saved = json.loads(meta_path.read_text()) if meta_path.is_file() else None
+    report = saved.pop("convergence", None) if isinstance(saved, dict) else None
     if saved is None and not unkeyed or saved is not None and saved != meta:
         return None
     try:
@@ -148,6 +149,8 @@ def reuse_ranking(folder: Path | None, name: str, meta: dict, n_filters: int, de
             raise
         print(f"recomputing {name}: {e}")
         return None
+    if report:
+        scores.info["convergence"] = report
     if saved is None:
         print(f"{name}: loaded the rankings in {folder} as they are (no meta.json: computed elsewhere, e.g. "
               f"published by the original project)")
@@ -196,6 +199,8 @@ def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *
                     continue
             scores = method.attribute(data, n_steps=n_steps, quadrature=quadrature, progress=progress,
                                       cache_dir=layout.cache, refresh=not reuse, engine=eng, degradations=degs)
-            scores.info["folder"] = str(save_rankings(layout.rankings(net, dataset, name), scores, meta))
+            report = scores.convergence()
+            scores.info["folder"] = str(save_rankings(layout.rankings(net, dataset, name), scores,
+                                                      dict(meta, convergence=report) if report else meta))
             out[name] = scores
     return out

@@ -85,7 +85,8 @@ for p in lab.pairs.values():
     print(f"{p.name}: {len(p.index)} filters, ×{p.scale}, {len(p.data)} evaluation images of {p.dataset_name} "
           f"({', '.join(p.degradations)})")
 print(f"FAIG and IG quadrature: {lab.quadrature}, " + (
-    f"refined until the completeness delta is ≤ {fl.ADAPTIVE_DELTA} (at most {lab.n_steps} nodes)"
+    f"refined until the ranked scores move ≤ {fl.ADAPTIVE_CHANGE} and the completeness error is ≤ "
+    f"{fl.ADAPTIVE_DELTA} of the attribution mass (at most {lab.n_steps} nodes)"
     if lab.quadrature == "adaptive" else f"{lab.n_steps} nodes") + f"; device {lab.device}")
 
 # %% [markdown]
@@ -128,9 +129,8 @@ overview = pd.DataFrame({n: {"filters": len(p.index), f"top {top_percent:g}%": k
                              if "faig" in ranked[n] else np.nan,
                              "ranking time (s)": round(p.info["ranking_seconds"], 1)} for n, p in lab.pairs.items()}).T
 for n, r in ranked.items():
-    if "faig" in r and r["faig"].delta is not None:
-        print(f"{n}: FAIG completeness delta (relative, per image × input): "
-              f"max |δ| = {np.abs(r['faig'].delta).max():.1e}")
+    if "faig" in r:
+        print(f"{n}: {r['faig'].summary()}")
 overview
 
 # %% [markdown]

@@ -9,7 +9,7 @@ from faig_helpers.errors import AttributionError, ConfigError
 from faig_helpers.filters import ranking_from_scores
 from faig_helpers.filters import top_jaccard as fl_top_jaccard
 from faig_helpers.methods import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, FAIG, METHODS, AbsoluteFilterChange, Attribution,
-                                  IntegratedGradients, RandomFilters, attribute, native_bf16)
+                                  IntegratedGradients, RandomFilters, attribute)
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.filters import FilterIndex
 from faig_helpers.quadrature import RULES, nodes_and_weights, refinements
@@ -46,17 +46,18 @@ def test_adaptive_levels_are_the_nested_trapezoid_rule():
         assert estimate == pytest.approx((tw * g(ta)).sum(), rel=1e-12)  # the same as 2^j + 1 nodes at once
     assert nodes == 65 and estimate == pytest.approx((np.exp(2) - 1) / 2, rel=1e-4)
     with pytest.raises(ValueError, match="too small for 'adaptive'"):
-        next(refinements("adaptive", 8))
+        next(refinements("adaptive", 4))
+    assert [len(a) for a, _, _ in refinements("adaptive", 129)] == [5, 4, 8, 16, 32, 64]  # 5, 9, 17, 33, 65, 129
 
 
 def test_adaptive_rule_stops_when_the_ranked_score_is_stable(tmp_path):
     """Each image stops at the first level (from the second on) where its ranked score s = A_blur − A_noise
     moved by at most ADAPTIVE_CHANGE (relative L1) since the previous level and both completeness deltas are
-    within ADAPTIVE_DELTA — and its result is then the trapezoid rule on that many nodes."""
+    within ADAPTIVE_DELTA of the attribution mass — and its result is then the trapezoid rule on that many nodes."""
     baseline, target = load_pair(*tiny_pair(tmp_path))
     data = tiny_data(2)
     f = FAIG(baseline, target)
-    levels = [9, 17, 33, 65, 129]
+    levels = [5, 9, 17, 33, 65, 129]
     trap = {n: [f.attribute_inputs([data.inputs["blur"][i], data.inputs["noise"][i]], data.gt[i], n,
                                    "riemann_trapezoid") for i in range(2)] for n in levels}
 
@@ -65,7 +66,7 @@ def test_adaptive_rule_stops_when_the_ranked_score_is_stable(tmp_path):
 
     def stable(n_prev: int, n: int, i: int) -> bool:
         moved = np.abs(score(n, i) - score(n_prev, i)).sum() / np.abs(score(n, i)).sum()
-        return moved <= ADAPTIVE_CHANGE and np.abs(trap[n][i]["delta"]).max() <= ADAPTIVE_DELTA
+        return moved <= ADAPTIVE_CHANGE and np.abs(trap[n][i]["delta_mass"]).max() <= ADAPTIVE_DELTA
 
     s = f.attribute(data, n_steps=129, quadrature="adaptive", progress=False)
     assert s.info["cancelled"] == []
@@ -98,7 +99,7 @@ def test_bf16_precision_keeps_the_ranking_and_is_recorded(tmp_path):
     assert not np.array_equal(bf16.score("blur"), fp32.score("blur"))  # really computed in bf16
     assert fl_top_jaccard(bf16.score("blur"), fp32.score("blur"), 10) >= 0.8
     auto = FAIG(baseline, target, precision="auto")
-    assert auto.precision == ("bf16" if native_bf16(torch.device("cpu")) else "fp32")
+    assert auto.precision == "fp32"  # auto never picks bf16: it changes the top-1% sets wherever measured
     with pytest.raises(ValueError, match="precision must be one of"):
         FAIG(baseline, target, precision="fp8")
 

@@ -199,3 +199,53 @@ def test_repeated_runs_with_any_worker_count_write_identical_ranking_files(tmp_p
         files = [(o / f"{d}_index.txt").read_bytes() for o in outs]
         scores = [(o / f"{d}_score.npy").read_bytes() for o in outs]
         assert files[0] == files[1] == files[2] and scores[0] == scores[1] == scores[2]
+
+
+def test_rank_says_how_the_integral_went_and_records_it(tmp_path, capsys):
+    """The default rule: one summary line on stderr, the same numbers in the --out folder's meta.json and in
+    FilterScores.convergence(); an image stopped by the node cap warns by name."""
+    import json
+
+    b, t = tiny_pair(tmp_path)
+    save_tiny_root(tiny_data(2), tmp_path / "root")
+    out = tmp_path / "out"
+    with pytest.warns(UserWarning, match=r"image 'img\d.png' reached the node cap \(9 nodes\)"):
+        main(["rank", "--baseline", str(b), "--target", str(t), "--dataset-root", str(tmp_path / "root"),
+              "--steps", "9", "--out", str(out)])
+    err = capsys.readouterr().err
+    line = next(ln for ln in err.splitlines() if ln.startswith("faig: nodes per image"))
+    meta = json.loads((out / "meta.json").read_text())
+    c = meta["convergence"]
+    assert c["nodes_min"] <= c["nodes_median"] <= c["nodes_max"] <= 9 and c["capped"]
+    assert f"{c['nodes_min']} / {c['nodes_median']:g} / {c['nodes_max']}" in line and "hit the cap" in line
+    assert meta["quadrature"] == "adaptive" and meta["images"] == ["img0.png", "img1.png"]
+    api = FAIG(*load_pair(b, t)).attribute(load_dataset(tmp_path / "root"), n_steps=9, progress=False)
+    assert api.convergence() == c and api.summary() == line
+
+
+def test_a_corrupt_cache_entry_is_recomputed_with_a_warning(tmp_path):
+    b, t = tiny_pair(tmp_path)
+    data = tiny_data(2)
+    f = FAIG(*load_pair(b, t))
+    first = f.attribute(data, n_steps=4, quadrature="riemann_middle", cache_dir=tmp_path / "c", progress=False)
+    entry = sorted((tmp_path / "c").rglob("*.npz"))[0]
+    entry.write_bytes(entry.read_bytes()[:40])  # truncated, as a killed copy or a full disk leaves it
+    with pytest.warns(UserWarning, match=rf"{entry.name}: unreadable cache entry .* recomputing this image"):
+        again = f.attribute(data, n_steps=4, quadrature="riemann_middle", cache_dir=tmp_path / "c", progress=False)
+    assert np.array_equal(again.score("blur"), first.score("blur"))
+    with np.load(entry) as z:  # rewritten whole
+        assert "A" in z
+
+
+def test_zero_workers_and_zero_percent_are_clear_errors(tmp_path, capsys):
+    b, t = tiny_pair(tmp_path)
+    save_tiny_root(tiny_data(2), tmp_path / "root")
+    with pytest.raises(SystemExit) as e:
+        main(["rank", "--baseline", str(b), "--target", str(t), "--dataset-root", str(tmp_path / "root"),
+              "--workers", "0", "--out", str(tmp_path / "o")])
+    assert e.value.code == 2 and "--workers must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["modulate", "--baseline", str(b), "--target", str(t), "--dataset-root", str(tmp_path / "root"),
+              "--degradation", "noise", "--lambda", "0.5", "--percent", "0", "--out", str(tmp_path / "m.pth")])
+    assert e.value.code == 2 and "--percent must be in (0, 100]" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "m.pth").exists()

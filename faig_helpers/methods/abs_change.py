@@ -2,8 +2,8 @@
 the same ranking for every degradation."""
 from __future__ import annotations
 
-import seaborn as sns
 
+from ..colours import COLORBLIND
 from .base import Attribution, FilterScores, register
 
 __all__ = ["AbsoluteFilterChange"]
@@ -13,7 +13,7 @@ __all__ = ["AbsoluteFilterChange"]
 class AbsoluteFilterChange(Attribution):
     """|Δθ| baseline: per filter Σ_kernel |θ − θ̄| / Σ_kernel |θ̄|, one order for all degradations."""
 
-    name, label, colour = "abs_filter_change", "|Δθ|", sns.color_palette("colorblind")[2]
+    name, label, colour = "abs_filter_change", "|Δθ|", COLORBLIND[2]
     inputs = ()
 
     def reduce(self, results: list, degradations: list[str], info: dict) -> FilterScores:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +20,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-import seaborn as sns
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..colours import COLORBLIND
 from ..degradations import DatasetRoot, degradation_set
 from ..engines import Engine, open_engine
 from ..errors import AttributionError, ConfigError
@@ -39,10 +40,11 @@ __all__ = ["FilterScores", "Attribution", "METHODS", "DEFAULT_PRECISION", "PRECI
 
 #: default quadrature (see ``benchmarks/bench_faig.py`` and the README's speed table)
 DEFAULT_QUADRATURE, DEFAULT_STEPS = ADAPTIVE, ADAPTIVE_MAX
-#: the adaptive rule refines an image until the per-filter result changes by at most ADAPTIVE_CHANGE
-#: (relative L1) between levels and, for FAIG, the relative completeness delta of every input is at most
-#: ADAPTIVE_DELTA (benchmarks/bench_faig.py: top-1% Jaccard ≥ 0.98 against a 512-node reference)
-ADAPTIVE_DELTA, ADAPTIVE_CHANGE = 0.02, 0.02
+#: the adaptive rule refines an image until what is ranked — the per-filter score — changes by at most
+#: ADAPTIVE_CHANGE (relative L1) between two levels and, for FAIG, the completeness error of every input is at
+#: most ADAPTIVE_DELTA of its attribution mass Σ|G ⊙ (θ̄ − θ)| (a scale that does not vanish where a pair barely
+#: differs, unlike |ΔL|); scripts/explore_stopping.py and benchmarks/bench_faig.py measure the choice
+ADAPTIVE_DELTA, ADAPTIVE_CHANGE = 0.005, 0.02
 
 
 @dataclass
@@ -80,6 +82,32 @@ class FilterScores:
     def top(self, degradation: str, percent: float) -> np.ndarray:
         """The top-p% filter set of one ranking (k from :func:`~faig_helpers.filters.top_count`)."""
         return top_set(self.score(degradation), percent)
+
+    def convergence(self) -> dict:
+        """How the integral went, from ``info`` (methods with a quadrature): nodes per image (min / median /
+        max), the worst completeness error relative to the attribution mass, and the images that hit the node
+        cap or whose score cancels to rounding noise; empty for methods without nodes."""
+        if "convergence" in self.info:  # loaded from a results folder's meta.json
+            return dict(self.info["convergence"])
+        nodes = self.info.get("nodes") or []
+        if not nodes:
+            return {}
+        names = self.info.get("images") or list(range(len(nodes)))
+        return dict(nodes_min=int(min(nodes)), nodes_median=float(np.median(nodes)), nodes_max=int(max(nodes)),
+                    worst_delta_mass=self.info.get("worst_delta_mass"),
+                    capped=[str(names[i]) for i in self.info.get("capped", [])],
+                    cancelled=[str(names[i]) for i in self.info.get("cancelled", [])])
+
+    def summary(self) -> str:
+        """One line: nodes per image (min / median / max), worst completeness error, images at the cap."""
+        c = self.convergence()
+        if not c:
+            return f"{self.method}: no quadrature"
+        worst = "n/a" if c["worst_delta_mass"] is None else f"{c['worst_delta_mass']:.1e}"
+        capped = f"{len(c['capped'])} image(s) hit the cap ({', '.join(c['capped'][:3])})" if c["capped"] \
+            else "no image hit the cap"
+        return (f"{self.method}: nodes per image {c['nodes_min']} / {c['nodes_median']:g} / {c['nodes_max']} "
+                f"(min / median / max), worst completeness error {worst} of the attribution mass, {capped}")
 
 
 class Refiner:
@@ -130,10 +158,14 @@ def native_bf16(device: torch.device) -> bool:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """'fp32', 'bf16', or 'auto' → bf16 where ``device`` does it natively (:func:`native_bf16`), else fp32."""
+    """'fp32', 'bf16', or 'auto' → fp32. ``auto`` never picks bf16 where it is slower or changes the top-1% sets,
+    and measured on a CPU with native bf16 (AVX512-BF16, AMX) it did both: the SRCNN-style pair ranked 1.9× slower
+    (the adaptive rule refines further on bf16's noisier gradients) with top-1% Jaccard 0.89, the SRResNet pair
+    1.44× faster with Jaccard 0.985 — bf16 loses gradient precision on any device, so it stays an explicit choice
+    (``native_bf16`` tells where it would at least be fast)."""
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {PRECISIONS}, got '{precision}'")
-    return ("bf16" if native_bf16(device) else "fp32") if precision == "auto" else precision
+    return "fp32" if precision == "auto" else precision
 
 
 def check_finite(t: torch.Tensor, what: str) -> None:
@@ -197,8 +229,11 @@ class Attribution(ABC):
     def settings(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> dict:
         """What the scores depend on besides the models and images (to key saved results)."""
         base = dict(method=self.name, degradations=list(degradations))
-        return dict(base, n_steps=n_steps, quadrature=quadrature, precision=self.precision) if self.uses_images() \
-            else base
+        if not self.uses_images():
+            return base
+        rule = dict(stopping=f"score change {ADAPTIVE_CHANGE}, mass delta {ADAPTIVE_DELTA}, from 5 nodes") \
+            if quadrature == ADAPTIVE else {}
+        return dict(base, n_steps=n_steps, quadrature=quadrature, precision=self.precision, **rule)
 
     def attribute_image(self, data: DatasetRoot, i: int, n_steps: int, quadrature: str,
                         model: nn.Module | None = None) -> dict[str, np.ndarray]:
@@ -237,8 +272,13 @@ class Attribution(ABC):
             if cache is not None:
                 paths[i] = cache / f"{Path(name).stem}-{tensor_digest(*data.image(i))}.npz"
                 if paths[i].exists() and not refresh:
-                    with np.load(paths[i]) as z:
-                        results[i] = dict(z)
+                    try:
+                        with np.load(paths[i]) as z:
+                            results[i] = dict(z)
+                    except Exception as e:  # truncated, or written by another version: recompute it
+                        warnings.warn(f"{paths[i]}: unreadable cache entry ({type(e).__name__}: "
+                                      f"{str(e).splitlines()[0][:80] if str(e) else ''}); recomputing this image",
+                                      stacklevel=2)
         todo = [i for i in range(len(data)) if i not in results]
         bar = tqdm(total=len(data), initial=len(results), desc=f"{self.name} {quadrature}×{n_steps}",
                    disable=not progress, leave=False)
@@ -258,7 +298,8 @@ class Attribution(ABC):
     def _cache_key(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> str:
         """Cache folder: method, rule, nodes, degradation set and a digest of θ and θ̄."""
         digest = tensor_digest(*self.path.theta.values(), *self.path.theta_bar.values())
-        return f"{self.name}-{quadrature}-{n_steps}-{self.precision}-{'_'.join(degradations)}-{digest}"
+        rule = f"{quadrature}2" if quadrature == ADAPTIVE else quadrature  # 2: the stopping rule of 0.2
+        return f"{self.name}-{rule}-{n_steps}-{self.precision}-{'_'.join(degradations)}-{digest}"
 
 
 @dataclass
@@ -306,8 +347,8 @@ def register(cls: type[Attribution]) -> type[Attribution]:
     cls.label = cls.__dict__.get("label") or cls.name
     if cls.__dict__.get("colour") is None:
         used = {tuple(m.colour) for m in METHODS.values() if m.colour is not None and not isinstance(m.colour, str)}
-        free = [c for c in sns.color_palette("colorblind") if tuple(c) not in used]
-        cls.colour = free[0] if free else sns.color_palette("husl", len(METHODS) + 1)[-1]
+        free = [c for c in COLORBLIND if tuple(c) not in used]
+        cls.colour = free[0] if free else "0.3"  # the palette is used up: dark grey
     METHODS[cls.name] = cls
     return cls
 

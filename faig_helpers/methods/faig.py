@@ -14,15 +14,14 @@ quadrature nodes; the network is evaluated along the path with
 """
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
-import seaborn as sns
 import torch
 from torch import nn
 
+from ..colours import COLORBLIND
 from ..degradations import DatasetRoot
 from .base import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, Attribution,
                    Change, FilterScores, Refiner, check_finite, register)
@@ -54,7 +53,7 @@ class FAIG(Attribution):
     degradations' attribution; the integral (and its adaptive stopping rule) is the same.
     """
 
-    name, label, colour = "faig", "FAIG", sns.color_palette("colorblind")[0]
+    name, label, colour = "faig", "FAIG", COLORBLIND[0]
     inputs = ("gt", "degraded")
 
     def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None,
@@ -77,15 +76,18 @@ class FAIG(Attribution):
     def attribute_inputs(self, xs: Sequence[torch.Tensor], gt: torch.Tensor, n_steps: int = DEFAULT_STEPS,
                          quadrature: str = DEFAULT_QUADRATURE, model: nn.Module | None = None,
                          where: str = "input") -> dict[str, np.ndarray]:
-        """A_x = Σ_kernel |G_x ⊙ (θ̄ − θ)| for each input x against ``gt``: 'A' (len(xs), n_filters), the
-        relative completeness delta of each, 'delta' (len(xs),), the nodes used, 'nodes', and whether the
-        ranked score cancels below float32 noise, 'cancelled'.
+        """A_x = Σ_kernel |G_x ⊙ (θ̄ − θ)| for each input x against ``gt``: 'A' (len(xs), n_filters); per input the
+        completeness delta relative to |ΔL|, 'delta' = (Σ G⊙Δθ − ΔL) / |ΔL| (the field's measure), and relative to
+        the attribution mass, 'delta_mass' = (Σ G⊙Δθ − ΔL) / Σ|G⊙Δθ|; the nodes used, 'nodes'; whether the
+        node cap stopped the refinement before it converged, 'capped'; and whether the ranked score cancels below
+        float32 noise, 'cancelled'.
 
-        The adaptive rule refines until what is *ranked* is stable: for two or more inputs the score
-        s_x = A_x − mean_{x' ≠ x} A_{x'} (one input: A_x itself) moves by at most ADAPTIVE_CHANGE (relative
-        L1) between levels, and every completeness delta is at most ADAPTIVE_DELTA — or the node cap is
-        reached. A score below ``SCORE_NOISE`` × the attributions it is the difference of is float32
-        rounding, not a ranking: it is refined to the cap and flagged."""
+        The adaptive rule refines (5, 9, 17, … nodes) until what is *ranked* is stable: for two or more inputs the
+        score s_x = A_x − mean_{x' ≠ x} A_{x'} (one input: A_x itself) moves by at most ADAPTIVE_CHANGE (relative
+        L1, ‖s_j − s_{j−1}‖₁ / ‖s_j‖₁) between levels, and every |delta_mass| is at most ADAPTIVE_DELTA — a
+        scale that does not vanish where a pair barely differs on some inputs (ΔL ≈ 0), unlike |ΔL| — or the
+        node cap is reached (a warning names the image). A score below ``SCORE_NOISE`` × the attributions it is
+        the difference of is float32 rounding, not a ranking: it is refined to the cap and flagged."""
         path, model = self.path, model or self.path.model
         y = gt.to(self.device)
 
@@ -100,28 +102,32 @@ class FAIG(Attribution):
                 with self.autocast():
                     outs = [path(x, path.params(alpha), model) for x in xs]
                 ends.append([((o.double() - y.double()) ** 2).sum().item() for o in outs])
-        change = [ends[0][d] - ends[1][d] for d in range(len(xs))]
+        change = np.array([ends[0][d] - ends[1][d] for d in range(len(xs))])
         acc = [{n: torch.zeros_like(v) for n, v in path.theta.items()} for _ in xs]
 
-        def deltas() -> list[float]:
-            """Relative completeness delta per input: (Σ G⊙(θ̄ − θ) − ΔL) / |ΔL|."""
-            totals = [sum((g * self.diff[n]).double().sum().item() for n, g in a.items()) for a in acc]
-            if not all(math.isfinite(v) for v in (*totals, *change)):
+        def completeness() -> tuple[np.ndarray, np.ndarray]:
+            """(Σ G⊙Δθ, Σ|G⊙Δθ|) per input, float64."""
+            prods = [[(g * self.diff[n]).double() for n, g in a.items()] for a in acc]
+            totals = np.array([float(sum(p.sum() for p in ps)) for ps in prods])
+            mass = np.array([float(sum(p.abs().sum() for p in ps)) for ps in prods])
+            if not np.isfinite(np.concatenate([totals, mass, change])).all():
                 check_finite(torch.tensor([*totals, *change]), f"loss or gradient along the path for {where}")
-            return [(t - c) / abs(c) if c != 0 else np.nan for t, c in zip(totals, change)]
+            return totals, mass
 
         def per_filter(a: dict[str, torch.Tensor]) -> np.ndarray:
             return self.index.per_filter({n: (g * self.diff[n]).abs() for n, g in a.items()}).double().cpu().numpy()
 
-        moved, state = Change(), {"cancelled": False}
+        moved, state = Change(), {"cancelled": False, "error": np.inf}
 
         def error() -> float:
-            """≤ 1 once the completeness deltas and the change of the ranked scores are within tolerance."""
-            delta = float(np.nanmax(np.abs(deltas()), initial=0.0)) / ADAPTIVE_DELTA
+            """≤ 1 once the completeness errors and the change of the ranked scores are within tolerance."""
+            totals, mass = completeness()
+            delta = float(np.max(np.abs(totals - change) / np.maximum(mass, 1e-300), initial=0.0)) / ADAPTIVE_DELTA
             a = np.stack([per_filter(d) for d in acc])
             s = scores_of(a)
             state["cancelled"] = bool(np.abs(s).sum(1).min() <= SCORE_NOISE * np.abs(a).sum(1).mean())
-            return np.inf if state["cancelled"] else max(delta, moved(list(s)) / ADAPTIVE_CHANGE)
+            state["error"] = np.inf if state["cancelled"] else max(delta, moved(list(s)) / ADAPTIVE_CHANGE)
+            return state["error"]
 
         steps = Refiner(quadrature, n_steps, error, 1.0)
         for alphas, weights, keep in steps:
@@ -139,11 +145,20 @@ class FAIG(Attribution):
         if not steps.adaptive:
             s = scores_of(a)
             state["cancelled"] = bool(np.abs(s).sum(1).min() <= SCORE_NOISE * np.abs(a).sum(1).mean())
+        capped = steps.adaptive and state["error"] > 1.0
         if state["cancelled"]:
             warnings.warn(f"FAIG: for {where} the ranked score cancels below float32 noise (|score| ≤ {SCORE_NOISE:g} "
                           f"× the attributions, {steps.nodes} nodes): the pair barely differs on these inputs, and "
                           "its ranking there is rounding noise", stacklevel=2)
-        return dict(A=a, delta=np.array(deltas()), nodes=np.array(steps.nodes), cancelled=np.array(state["cancelled"]))
+        elif capped:
+            warnings.warn(f"FAIG: {where} reached the node cap ({steps.nodes} nodes) before its ranked score settled "
+                          f"(error {state['error']:.2f} × the tolerance): raise n_steps, or accept the "
+                          f"{steps.nodes}-node result", stacklevel=2)
+        totals, mass = completeness()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            delta = np.where(change != 0, (totals - change) / np.abs(change), np.nan)
+        return dict(A=a, delta=delta, delta_mass=(totals - change) / np.maximum(mass, 1e-300),
+                    nodes=np.array(steps.nodes), capped=np.array(capped), cancelled=np.array(state["cancelled"]))
 
     def reduce(self, results: list[dict[str, np.ndarray]], degradations: list[str], info: dict) -> FilterScores:
         reduce_a = scores_of if self.eliminate else np.copy
@@ -151,5 +166,8 @@ class FAIG(Attribution):
         per = {d: per_img[:, j] for j, d in enumerate(degradations)}
         info["nodes"] = [int(r["nodes"]) for r in results if "nodes" in r]
         info["cancelled"] = [i for i, r in enumerate(results) if bool(r.get("cancelled", False))]
+        info["capped"] = [i for i, r in enumerate(results) if bool(r.get("capped", False))]
+        masses = [np.abs(r["delta_mass"]).max() for r in results if "delta_mass" in r]
+        info["worst_delta_mass"] = float(max(masses)) if masses else None
         return FilterScores(self.name, {d: p.mean(0) for d, p in per.items()}, per,
                             np.stack([r["delta"] for r in results]), info)

@@ -7,10 +7,10 @@ difference), averaged over images.
 from __future__ import annotations
 
 import numpy as np
-import seaborn as sns
 import torch
 from torch import nn
 
+from ..colours import COLORBLIND
 from ..degradations import DatasetRoot
 from .base import ADAPTIVE_CHANGE, Attribution, Change, FilterScores, Refiner, check_finite, register
 
@@ -21,7 +21,7 @@ __all__ = ["IntegratedGradients"]
 class IntegratedGradients(Attribution):
     """IG baseline of the paper: per filter Σ_kernel |Σ_k w_k ∇_θ Σ f_θ(x(α_k))|, per degradation."""
 
-    name, label, colour = "ig", "IG", sns.color_palette("colorblind")[1]
+    name, label, colour = "ig", "IG", COLORBLIND[1]
     inputs = ("clean", "degraded")
     batch_size = 32  # path points per forward pass
 

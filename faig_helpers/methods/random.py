@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import seaborn as sns
 
+from ..colours import COLORBLIND
 from .base import Attribution, FilterScores, register
 
 __all__ = ["RandomFilters"]
@@ -15,7 +15,7 @@ __all__ = ["RandomFilters"]
 class RandomFilters(Attribution):
     """Random baseline: independent seeded permutations, one per degradation, drawn in the set's order."""
 
-    name, label, colour = "random", "random", sns.color_palette("colorblind")[7]
+    name, label, colour = "random", "random", COLORBLIND[7]
     inputs = ()
 
     def settings(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> dict:
