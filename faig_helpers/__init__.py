@@ -146,6 +146,9 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     # published
     "published": ("published", None), "realcugan_pair": ("published", "realcugan_pair"),
     "wheel_model": ("published", "wheel_model"),
+    # lam (notebook 09: which input pixels)
+    "local_attribution_map": ("lam", "local_attribution_map"), "diffusion_index": ("lam", "diffusion_index"),
+    "pair_maps": ("lam", "pair_maps"), "LamResult": ("lam", "LamResult"), "lam": ("lam", None),
 }
 __all__ = list(_EXPORTS)
 
