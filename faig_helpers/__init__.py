@@ -149,6 +149,8 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     # lam (notebook 09: which input pixels)
     "local_attribution_map": ("lam", "local_attribution_map"), "diffusion_index": ("lam", "diffusion_index"),
     "pair_maps": ("lam", "pair_maps"), "LamResult": ("lam", "LamResult"), "lam": ("lam", None),
+    "default_pairs": ("embedded", "default_pairs"), "central_box": ("lam", "central_box"),
+    "substitution_di": ("lam", "substitution_di"),
 }
 __all__ = list(_EXPORTS)
 

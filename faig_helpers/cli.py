@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .checkpoint import load_pair
+from .checkpoint import load_model, load_pair
 from .degradations import load_dataset, read_manifest
 from .engines import ENGINES, open_engine
 from .errors import ConfigError, FaigLabError
@@ -194,4 +194,66 @@ def modulate_main(argv: Sequence[str] | None = None) -> Path:
         ap.exit(2, f"error: {e}\n")
     what = "every tensor" if a.dni else f"the top-{a.percent:g}% {a.degradation} filters"
     print(f"{out}: {what} at λ = {a.lam:g} (λ·θ + (1−λ)·θ̄), everything else the target's", file=sys.stderr)
+    return out
+
+
+__all__ += ["lam_main"]
+
+
+def lam_main(argv: Sequence[str] | None = None) -> Path:
+    """``python -m faig_helpers lam``: the local attribution map (LAM) of a model — or of a target with a
+    ranking's top-p% filters substituted by the baseline's — for one output box, as a figure; prints the DI."""
+    from .images import read_image, to_image, to_tensor, upscale_nearest
+    from .lam import LAM_FOLD, LAM_KERNEL, LAM_SIGMA, local_attribution_map, pair_maps
+
+    ap = argparse.ArgumentParser(prog="python -m faig_helpers lam",
+                                 description="Which input pixels a network uses for one output box (LAM, Gu & Dong "
+                                             "2021): writes the map figure and prints the diffusion index.")
+    ap.add_argument("--model", required=True, help="the network (checkpoint, experiment folder, ncnn .param); with "
+                                                   "--baseline and --ranking, the target θ")
+    ap.add_argument("--baseline", default=None, help="baseline θ̄: with --ranking, also the target with the "
+                                                     "ranking's top filters substituted, and the baseline")
+    ap.add_argument("--ranking", default=None, help="folder of {D}_index.txt (e.g. written by `rank`) or one file")
+    ap.add_argument("--degradation", default=None, help="whose filters are substituted (with --ranking)")
+    ap.add_argument("--percent", type=float, default=1.0, help="top-p%% of the ranking substituted (default 1)")
+    ap.add_argument("--image", required=True, help="the LR input image (grayscale / RGBA converted to RGB)")
+    ap.add_argument("--box", type=int, nargs=3, required=True, metavar=("X", "Y", "S"),
+                    help="output box: column, row and size in output pixels")
+    ap.add_argument("--sigma", type=float, default=LAM_SIGMA)
+    ap.add_argument("--fold", type=int, default=LAM_FOLD)
+    ap.add_argument("--kernel", type=int, default=LAM_KERNEL)
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--out", required=True, help="the figure (.png)")
+    a = ap.parse_args(argv)
+    if (a.baseline is None) != (a.ranking is None):
+        ap.error("--baseline and --ranking go together (the substituted model needs both)")
+    if a.ranking is not None and a.degradation is None and Path(a.ranking).is_dir():
+        ap.error("--degradation is needed with a ranking folder (which {D}_index.txt)")
+    options = dict(sigma=a.sigma, fold=a.fold, kernel_size=a.kernel)
+    try:
+        from .modulation import ranking_top
+        from .plots import plot_lam_panels, savefig
+
+        lr = to_tensor(read_image(a.image))
+        if a.baseline is None:
+            model = load_model(a.model)
+            maps = {"model": local_attribution_map(model, lr, tuple(a.box), device=a.device, **options)}
+            scale = maps["model"].output.shape[-1] // lr.shape[-1]
+        else:
+            baseline, target = load_pair(a.baseline, a.model)
+            from .filters import FilterIndex
+
+            index = ranking_top(a.ranking, a.degradation, a.percent, len(FilterIndex.from_module(target)))
+            maps = pair_maps(baseline, target, index, lr, tuple(a.box), device=a.device, **options)
+            scale = maps["target"].output.shape[-1] // lr.shape[-1]
+        columns = {"input (nearest)": (to_image(upscale_nearest(lr, scale)), next(iter(maps.values())))}
+        columns.update({k: (to_image(r.output), r) for k, r in maps.items()})
+        fig = plot_lam_panels(columns, scale, f"{Path(a.image).name}, box {tuple(a.box)}")
+        fig.tight_layout()
+        out = Path(a.out)
+        savefig(fig, out.name, out.parent)
+    except FaigLabError as e:
+        ap.exit(2, f"error: {e}\n")
+    for k, r in maps.items():
+        print(f"{k}: DI {r.di:.3f}")
     return out

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -34,7 +35,7 @@ from .archs import input_size_rule
 from .errors import ConfigError
 
 __all__ = ["LAM_SIGMA", "LAM_FOLD", "LAM_KERNEL", "LamResult", "gaussian_kernel", "blur_path", "box_detector",
-           "gini", "diffusion_index", "local_attribution_map", "pair_maps"]
+           "gini", "diffusion_index", "local_attribution_map", "pair_maps", "central_box", "substitution_di"]
 
 LAM_SIGMA, LAM_FOLD, LAM_KERNEL = 1.2, 50, 9
 
@@ -185,3 +186,39 @@ def pair_maps(baseline: nn.Module, target: nn.Module, index: np.ndarray, lr: tor
             "substituted": local_attribution_map(substituted, lr, box, device=device or mod.device, scale=scale,
                                                  **options),
             "baseline": local_attribution_map(baseline, lr, box, device=device, **options, scale=scale)}
+
+
+def central_box(lr: torch.Tensor, scale: int, size: int = 16) -> tuple[int, int, int]:
+    """The output box of ``size`` (LAM's window: 16) at the centre of the output of a (1, C, H, W) input."""
+    h, w = lr.shape[-2] * scale - 1, lr.shape[-1] * scale - 1
+    size = min(size, h, w)
+    return (w - size) // 2, (h - size) // 2, size
+
+
+def substitution_di(baseline: nn.Module, target: nn.Module, sets: dict[str, dict[str, np.ndarray]],
+                    inputs: dict[str, torch.Tensor], box: tuple[int, int, int],
+                    device: str | torch.device | None = None, **options) -> pd.DataFrame:
+    """DI of the target and of the target with each filter set substituted, on each input: ``sets`` is
+    method → degradation → filter indices, ``inputs`` degradation → (1, C, H, W) LR input. One row per
+    (method, set, input): di_target, di_substituted, change = di_substituted − di_target."""
+    from .archs import model_scale
+    from .modulation import FilterModulator
+
+    scale = options.pop("scale", None) or model_scale(target)
+    target_di = {d: local_attribution_map(target, x, box, device=device, scale=scale, **options).di
+                 for d, x in inputs.items()}
+    mod = FilterModulator(baseline, target, device=device)
+    rows = []
+    for method, by_deg in sets.items():
+        for d, index in by_deg.items():
+            mod.substitute(np.asarray(index))
+            params = mod._params
+
+            def substituted(x: torch.Tensor, params=params) -> torch.Tensor:
+                return mod.path(x, params)
+
+            for e, x in inputs.items():
+                di = local_attribution_map(substituted, x, box, device=mod.device, scale=scale, **options).di
+                rows.append(dict(method=method, set=d, input=e, di_target=target_di[e], di_substituted=di,
+                                 change=di - target_di[e]))
+    return pd.DataFrame(rows)

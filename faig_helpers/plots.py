@@ -21,7 +21,7 @@ __all__ = ["method_label", "method_colour", "degradation_colours", "function_lab
            "plot_filter_map", "plot_layer_shares", "jaccard_matrix", "plot_overlap_heatmap", "plot_score_distribution",
            "plot_convergence", "plot_ranking_confidence", "plot_substitution_table", "plot_substitution_curves",
            "plot_qualitative_grid", "plot_lambda_grid", "plot_modulation_curves", "plot_reference_sweep",
-           "plot_region_shares"]
+           "plot_region_shares", "plot_lam_panels", "plot_di_changes"]
 
 _cb = sns.color_palette("colorblind")
 #: fixed colours of the base operators' degradations across figures; other degradations take the rest
@@ -632,4 +632,46 @@ def plot_region_shares(shares: pd.DataFrame, title: str = "", ax: plt.Axes | Non
     ax.set_xticks(x, [r.replace(" | ", "\n") for r in regions], fontsize=8)
     ax.set(ylabel="% of the set", title=title)
     ax.legend(fontsize=8)
+    return ax
+
+
+def plot_lam_panels(columns: Mapping[str, tuple[np.ndarray, "object"]], scale: int, title: str = "",
+                    axes: np.ndarray | None = None) -> plt.Figure:
+    """The LAM teaser layout: one column per model (label → (its output HWC in [0, 1], its LamResult)); top row:
+    the output with the box, bottom row: the LAM map over the input (DI in the title). ``axes``: a 2 × columns
+    block of a larger figure."""
+    if axes is None:
+        fig, axes = plt.subplots(2, len(columns), figsize=(3.2 * len(columns), 6.4), squeeze=False)
+    else:
+        fig = axes[0, 0].figure
+    for k, (label, (image, r)) in enumerate(columns.items()):
+        x, y, s = r.box
+        axes[0, k].imshow(np.clip(image, 0, 1))
+        axes[0, k].add_patch(plt.Rectangle((x - 0.5, y - 0.5), s, s, fill=False, ec="#d55e00", lw=1.5))
+        axes[0, k].set_title(label, fontsize=9)
+        axes[1, k].imshow(r.map, cmap="magma", vmin=0, vmax=1)
+        axes[1, k].add_patch(plt.Rectangle(((x - 0.5) / scale - 0.5, (y - 0.5) / scale - 0.5), s / scale, s / scale,
+                                           fill=False, ec="#56b4e9", lw=1.2))
+        axes[1, k].set_title(f"LAM, DI {r.di:.2f}", fontsize=9)
+        for ax in axes[:, k]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_ylabel(f"{title}\noutput (box: the detector)" if title else "output (box: the detector)",
+                          fontsize=9)
+    axes[1, 0].set_ylabel("input pixels used (LR)", fontsize=9)
+    return fig
+
+
+def plot_di_changes(table: pd.DataFrame, title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
+    """Change of the diffusion index when each method's set is substituted (:func:`substitution_di`), one bar
+    per (set, input), grouped by method."""
+    ax = ax or plt.subplots(figsize=(8, 3.6))[1]
+    t = table.assign(case=[f"{function_label(s)} set, {degradation(i).input} input"
+                           for s, i in zip(table.set, table.input)],
+                     Method=[method_label(m) for m in table.method])
+    sns.barplot(t, x="case", y="change", hue="Method", palette=[method_colour(m) for m in dict.fromkeys(t.method)],
+                ax=ax)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set(xlabel="", ylabel="DI change (substituted − target)", title=title)
+    ax.tick_params(axis="x", labelsize=8, rotation=20)
     return ax
