@@ -46,6 +46,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "AbsoluteFilterChange": ("methods", "AbsoluteFilterChange"), "RandomFilters": ("methods", "RandomFilters"),
     "DEFAULT_QUADRATURE": ("methods", "DEFAULT_QUADRATURE"), "DEFAULT_STEPS": ("methods", "DEFAULT_STEPS"),
     "ADAPTIVE_DELTA": ("methods", "ADAPTIVE_DELTA"), "ADAPTIVE_CHANGE": ("methods", "ADAPTIVE_CHANGE"),
+    "PAPER_METHODS": ("methods", "PAPER_METHODS"),
     "DEFAULT_PRECISION": ("methods", "DEFAULT_PRECISION"),
     "PRECISIONS": ("methods", "PRECISIONS"), "native_bf16": ("methods", "native_bf16"),
     "resolve_precision": ("methods", "resolve_precision"),
@@ -151,6 +152,9 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "pair_maps": ("lam", "pair_maps"), "LamResult": ("lam", "LamResult"), "lam": ("lam", None),
     "default_pairs": ("embedded", "default_pairs"), "central_box": ("lam", "central_box"),
     "substitution_di": ("lam", "substitution_di"),
+    # sufficiency (notebook 10: grafting and the model-merging localizers)
+    "graft": ("sufficiency", "graft"), "localizer_table": ("sufficiency", "localizer_table"),
+    "unit_variants": ("sufficiency", "unit_variants"), "grafted_state_dict": ("sufficiency", "grafted_state_dict"),
 }
 __all__ = list(_EXPORTS)
 

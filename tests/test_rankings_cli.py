@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from faig_helpers.__main__ import main
-from faig_helpers.methods import FAIG, METHODS, FilterScores, attribute
+from faig_helpers.methods import FAIG, METHODS, PAPER_METHODS, FilterScores, attribute
 from faig_helpers.checkpoint import load_pair
 from faig_helpers.degradations import load_dataset
 from faig_helpers.errors import RankingError
@@ -85,9 +85,9 @@ def test_rank_all_reuses_and_invalidates(tmp_path):
     data = tiny_data(2)
     kw = dict(results=tmp_path / "res", net="n", dataset="d", n_steps=3, quadrature="riemann_middle", progress=False)
     first = rank_all(baseline, target, data, **kw)
-    assert set(first) == set(METHODS) and all(s.info.get("source") is None for s in first.values())
+    assert set(first) == set(PAPER_METHODS) and all(s.info.get("source") is None for s in first.values())
     again = rank_all(baseline, target, data, **kw)
-    for m in METHODS:  # loaded, with the identical scores and per-image scores
+    for m in PAPER_METHODS:  # loaded, with the identical scores and per-image scores
         assert again[m].info["source"] == "saved scores"
         np.testing.assert_array_equal(again[m].score("blur"), first[m].score("blur"))
     np.testing.assert_allclose(again["faig"].per_image["blur"], first["faig"].per_image["blur"], rtol=1e-6)

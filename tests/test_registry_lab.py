@@ -36,10 +36,10 @@ def test_a_registered_method_reaches_the_table_the_curves_and_the_cli(throwaway,
     baseline, target = fl.load_pair(b, t)
     data = tiny_data(2)
     ranked = fl.rank_all(baseline, target, data, results=tmp_path / "res", net="n", dataset="d", n_steps=2,
-                         quadrature="riemann_middle", progress=False)  # methods=None: every registered method
-    assert "weight_norm_test" in ranked
+                         quadrature="riemann_middle", progress=False)  # methods=None: the paper's set
+    assert "weight_norm_test" in ranked and set(ranked) == set(fl.PAPER_METHODS)  # a new method joins it
     table = fl.compare(baseline, target, ranked, data, (0, 10, 100), progress=False)
-    assert set(table.method) == set(fl.METHODS)
+    assert set(table.method) == set(ranked)
     axes = fl.plots.plot_substitution_table(table, [10])
     assert "weight_norm_test" in [t.get_text() for t in axes[0].get_yticklabels()]
     grid = fl.plots.plot_substitution_curves(table)
@@ -66,7 +66,7 @@ def test_setup_loads_pairs_data_and_rankings(tmp_path, monkeypatch):
     explicit = fl.setup({"tiny": (str(b), str(t))}, dataset_root=tmp_path / "root", rank=False,
                         results_dir=tmp_path / "explicit")
     assert explicit.results == tmp_path / "explicit"  # an explicit parameter beats the environment
-    assert explicit.methods == list(fl.METHODS) and explicit.quadrature == fl.DEFAULT_QUADRATURE
+    assert explicit.methods == list(fl.PAPER_METHODS) and explicit.quadrature == fl.DEFAULT_QUADRATURE
     mods = fl.setup({"m": dict(baseline=p.baseline, target=p.target, dataset_root=tmp_path / "root")}, rank=False)
     assert torch.equal(next(iter(mods.pair.target.parameters())), next(iter(p.target.parameters())))
 

@@ -1,6 +1,9 @@
 """Filter-attribution methods behind one captum-like contract (:class:`Attribution`), one file each:
-FAIG (:mod:`.faig`), input IG (:mod:`.ig`), |Δθ| (:mod:`.abs_change`) and random (:mod:`.random`).
-:data:`METHODS` is the registry; ``@register`` adds a method."""
+FAIG (:mod:`.faig`), input IG (:mod:`.ig`), |Δθ| (:mod:`.abs_change`) and random (:mod:`.random`) — the paper's
+comparison set — and the model-merging field's localizers: task-vector magnitude (:mod:`.task_vector`, TIES),
+Fisher importance (:mod:`.fisher`) and a learned mask (:mod:`.learned_mask`, Localize-and-Stitch).
+:data:`METHODS` is the registry; ``@register`` adds a method; ``methods=None`` means the paper's set
+(:data:`PAPER_METHODS`)."""
 from .base import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS,
                    PRECISIONS, Attribution, FilterScores, Refiner, attribute, method_class, native_bf16, register,
                    resolve_methods, resolve_precision)
@@ -8,8 +11,13 @@ from .faig import FAIG
 from .ig import IntegratedGradients
 from .abs_change import AbsoluteFilterChange
 from .random import RandomFilters
+from .task_vector import TaskVectorMagnitude
+from .fisher import FisherImportance
+from .learned_mask import LearnedMask
+from .base import PAPER_METHODS
 
 __all__ = ["Attribution", "FilterScores", "METHODS", "register", "method_class", "resolve_methods", "attribute",
-           "Refiner", "FAIG", "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters", "DEFAULT_QUADRATURE",
+           "Refiner", "FAIG", "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters",
+           "TaskVectorMagnitude", "FisherImportance", "LearnedMask", "PAPER_METHODS", "DEFAULT_QUADRATURE",
            "DEFAULT_STEPS", "ADAPTIVE_DELTA", "ADAPTIVE_CHANGE", "DEFAULT_PRECISION", "PRECISIONS", "native_bf16",
            "resolve_precision"]

@@ -36,7 +36,7 @@ from ..quadrature import ADAPTIVE, ADAPTIVE_MAX, check, refinements  # noqa: F40
 __all__ = ["FilterScores", "Attribution", "METHODS", "DEFAULT_PRECISION", "PRECISIONS", "native_bf16",
            "resolve_precision", "register", "method_class", "resolve_methods", "attribute",
            "Refiner", "Change", "check_finite", "DEFAULT_QUADRATURE", "DEFAULT_STEPS", "ADAPTIVE_DELTA",
-           "ADAPTIVE_CHANGE"]
+           "ADAPTIVE_CHANGE", "PAPER_METHODS"]
 
 #: default quadrature (see ``benchmarks/bench_faig.py`` and the README's speed table)
 DEFAULT_QUADRATURE, DEFAULT_STEPS = ADAPTIVE, ADAPTIVE_MAX
@@ -191,6 +191,8 @@ class Attribution(ABC):
     label: ClassVar[str] = ""
     colour: ClassVar[tuple[float, float, float] | str | None] = None
     inputs: ClassVar[tuple[str, ...]] = ("gt", "degraded")
+    #: one of the paper's comparison methods (run by default) or another field's (run when named)
+    paper: ClassVar[bool] = True
 
     def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None,
                  seed: int = 0, precision: str = DEFAULT_PRECISION) -> None:
@@ -360,9 +362,28 @@ def method_class(name: str) -> type[Attribution]:
     return METHODS[name]
 
 
+class _PaperMethods:
+    """The names of the registered methods of the paper's comparison (``paper = True``), in registration order."""
+
+    def __iter__(self):
+        return iter([n for n, c in METHODS.items() if getattr(c, "paper", True)])
+
+    def __contains__(self, name: object) -> bool:
+        return name in list(self)
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+#: ``methods=None``: the paper's comparison set (FAIG, IG, |Δθ|, random); the model-merging localizers (declared
+#: ``paper = False``) run when named, e.g. in notebook 10
+PAPER_METHODS = _PaperMethods()
+
+
 def resolve_methods(methods: Sequence[str] | None) -> list[str]:
-    """``methods`` checked against the registry; None: every registered method, in registration order."""
-    names = list(METHODS) if methods is None else list(methods)
+    """``methods`` checked against the registry; None: the paper's comparison set (:data:`PAPER_METHODS`), in
+    registration order; ``"all"``: every registered method."""
+    names = list(PAPER_METHODS) if methods is None else list(METHODS) if methods == "all" else list(methods)
     for m in names:
         method_class(m)
     if not names:

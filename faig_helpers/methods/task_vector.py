@@ -1,0 +1,28 @@
+"""Task-vector magnitude (TIES-merging's trim criterion, Yadav et al. 2023, per filter): the entries of the
+task vector τ = θ − θ̄ with the largest magnitude carry the fine-tuned skill.
+
+    score(filter) = Σ_kernel |θ − θ̄|        (not normalised: |Δθ| divides by Σ_kernel |θ̄|)
+
+One ranking for every degradation; no images.
+"""
+from __future__ import annotations
+
+from ..colours import COLORBLIND
+from .base import Attribution, FilterScores, register
+
+__all__ = ["TaskVectorMagnitude"]
+
+
+@register
+class TaskVectorMagnitude(Attribution):
+    """TIES's trim per filter: Σ_kernel |θ − θ̄|, one order for all degradations."""
+
+    name, label, colour = "task_vector", "|τ| (TIES)", COLORBLIND[4]
+    inputs = ()
+    paper = False  # a localizer of the model-merging field, not one of the paper's comparisons
+
+    def reduce(self, results: list, degradations: list[str], info: dict) -> FilterScores:
+        p = self.path
+        score = self.index.per_filter({n: (p.theta[n] - p.theta_bar[n]).abs() for n in self.index.names})
+        score = score.double().cpu().numpy()
+        return FilterScores(self.name, {d: score.copy() for d in degradations}, info=info)
