@@ -335,6 +335,18 @@ class DatasetRoot:
 
         return DatasetRoot(names, sl(self.gt, s), {d: sl(v) for d, v in self.inputs.items()}, sl(self.clean))
 
+    def split(self, n: int) -> tuple["DatasetRoot", "DatasetRoot"]:
+        """(the first ``n`` images, the others): e.g. images a method learns from and images it is judged on."""
+        if not 0 < n < len(self):
+            raise ImageError(f"cannot split {len(self)} images into the first {n} and the rest: need 0 < n < "
+                             f"{len(self)}")
+
+        def part(sl: slice) -> "DatasetRoot":
+            return DatasetRoot(self.names[sl], self.gt[sl], {d: v[sl] for d, v in self.inputs.items()},
+                               self.clean[sl])
+
+        return part(slice(0, n)), part(slice(n, None))
+
     def select(self, degradations: Sequence[str]) -> "DatasetRoot":
         """The same images with only the inputs of ``degradations`` (in that order)."""
         return DatasetRoot(self.names, self.gt, {d: self[d] for d in degradation_set(degradations)}, self.clean)

@@ -21,7 +21,8 @@ __all__ = ["method_label", "method_colour", "degradation_colours", "function_lab
            "plot_filter_map", "plot_layer_shares", "jaccard_matrix", "plot_overlap_heatmap", "plot_score_distribution",
            "plot_convergence", "plot_ranking_confidence", "plot_substitution_table", "plot_substitution_curves",
            "plot_qualitative_grid", "plot_lambda_grid", "plot_modulation_curves", "plot_reference_sweep",
-           "plot_region_shares", "plot_lam_panels", "plot_di_changes"]
+           "plot_region_shares", "plot_lam_panels", "plot_di_changes",
+           "plot_localizers"]
 
 _cb = sns.color_palette("colorblind")
 #: fixed colours of the base operators' degradations across figures; other degradations take the rest
@@ -674,4 +675,24 @@ def plot_di_changes(table: pd.DataFrame, title: str = "", ax: plt.Axes | None = 
     ax.axhline(0, color="k", lw=0.8)
     ax.set(xlabel="", ylabel="DI change (substituted − target)", title=title)
     ax.tick_params(axis="x", labelsize=8, rotation=20)
+    return ax
+
+
+def plot_localizers(table: pd.DataFrame, title: str = "", ax: plt.Axes | None = None) -> plt.Axes:
+    """Methods × measures at a glance (:func:`localizer_table`, one proportion): each cell's colour is the method's
+    rank in that column (dark = best: most necessary, sufficient, specific; least colour shift; fastest), the
+    number is the value, averaged over the sets."""
+    measures = {"necessity": True, "sufficiency": True, "specificity": True, "colour_substituted": False,
+                "colour_grafted": False, "seconds": False}
+    labels = {"necessity": "necessity\n(gain lost)", "sufficiency": "sufficiency\n(gain recovered)",
+              "specificity": "specificity\n(own / other Δ)", "colour_substituted": "colour shift\nsubstituted",
+              "colour_grafted": "colour shift\ngrafted", "seconds": "seconds\nto rank"}
+    t = table.replace([np.inf], 1e3).groupby("method", sort=False)[list(measures)].mean()
+    ranks = pd.DataFrame({m: t[m].rank(ascending=not high) for m, high in measures.items()})
+    ax = ax or plt.subplots(figsize=(8.5, 0.45 * len(t) + 1.2))[1]
+    sns.heatmap(ranks, annot=t.map(lambda v: f"{v:.2g}" if np.isfinite(v) else "–"), fmt="", cmap="mako",
+                cbar=False, ax=ax, xticklabels=[labels[m] for m in measures],
+                yticklabels=[method_label(m) for m in t.index])
+    ax.set(xlabel="", ylabel="", title=title)
+    ax.tick_params(axis="x", labelsize=8)
     return ax

@@ -52,6 +52,8 @@ NOTEBOOK_FAST = {
     "05": dict(input_steps=2, crops_per_photo=1, crop_size=6),
     "07": dict(elimination_proportions=[1], baseline_steps=2, example_crop=6, retrain_iters=2, retrain_batch=2),
     "08": dict(table_proportions=[1], lambdas=[0.0, 1.0], images=2, crop=None),
+    "09": dict(images=2, crop=None, lam_crop=None, lam_fold=4, box_size=8),
+    "10": dict(images=3, crop=None, train_images=1, proportions=[1], mask_steps=2),
 }
 
 
