@@ -64,7 +64,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "agreement_by_images": ("confidence", "agreement_by_images"), "summarise": ("confidence", "summarise"),
     # engines
     "Engine": ("engines", "Engine"), "LocalEngine": ("engines", "LocalEngine"),
-    "RayEngine": ("engines", "RayEngine"), "EngineError": ("engines", "EngineError"),
+    "RayEngine": ("engines", "RayEngine"), "EngineError": ("errors", "EngineError"),
     "ENGINES": ("engines", "ENGINES"), "WORKERS_ENV": ("engines", "WORKERS_ENV"),
     "cpu_workers": ("engines", "cpu_workers"), "make_engine": ("engines", "make_engine"),
     "open_engine": ("engines", "open_engine"),

@@ -18,7 +18,7 @@ from .degradations import load_dataset, read_manifest
 from .engines import ENGINES, open_engine
 from .errors import ConfigError, FaigLabError
 from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, PRECISIONS, method_class
-from .quadrature import RULES, check
+from .quadrature import QUADRATURES, check
 from .rankings import save_rankings
 
 __all__ = ["rank_main"]
@@ -44,7 +44,8 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
                          "layout: blur noise)")
     ap.add_argument("--steps", type=int, default=DEFAULT_STEPS,
                     help="quadrature nodes; for adaptive the most it may use (the original: 100)")
-    ap.add_argument("--quadrature", choices=RULES, default=DEFAULT_QUADRATURE, help="the original: riemann_left")
+    ap.add_argument("--quadrature", choices=list(QUADRATURES), default=DEFAULT_QUADRATURE,
+                    help="the original: riemann_left")
     ap.add_argument("--device", default=None, help="e.g. cuda, cuda:1 (default: cpu)")
     ap.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
                     help="network passes in fp32, bf16 (autocast; sums stay fp32/fp64), or auto: bf16 where the "
@@ -55,7 +56,7 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
     ap.add_argument("--seed", type=int, default=0, help="for --method random")
     ap.add_argument("--cache", default=None, help="folder for per-image partial results (resume after interruption; "
                                                   "a sweep's default: OUT/cache)")
-    ap.add_argument("--engine", choices=ENGINES, default="local",
+    ap.add_argument("--engine", choices=list(ENGINES), default="local",
                     help="where the images run: local (thread pool, the default) or ray (a local Ray instance, or a "
                          "cluster with --address)")
     ap.add_argument("--address", default=None,
@@ -81,7 +82,7 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
     method = METHODS[a.method]
     try:
         check(a.quadrature, a.steps)
-    except ValueError as e:
+    except ConfigError as e:
         ap.error(f"--steps/--quadrature: {e}")
     if method.uses_images() and a.dataset_root is None:
         ap.error(f"--method {a.method} needs --dataset-root")
@@ -158,7 +159,8 @@ def modulate_main(argv: Sequence[str] | None = None) -> Path:
     ap.add_argument("--percent", type=float, default=1.0, help="top-p%% of the ranking modulated (default 1)")
     ap.add_argument("--dni", action="store_true", help="whole-network interpolation (Real-ESRGAN's dni) instead")
     ap.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="FAIG's quadrature nodes (ranking only)")
-    ap.add_argument("--quadrature", choices=RULES, default=DEFAULT_QUADRATURE, help="FAIG's rule (ranking only)")
+    ap.add_argument("--quadrature", choices=list(QUADRATURES), default=DEFAULT_QUADRATURE,
+                    help="FAIG's rule (ranking only)")
     ap.add_argument("--device", default=None, help="for ranking, e.g. cuda (default: cpu)")
     ap.add_argument("--out", required=True, help="output checkpoint (.pth)")
     a = ap.parse_args(argv)
@@ -173,7 +175,7 @@ def modulate_main(argv: Sequence[str] | None = None) -> Path:
             ap.error("give --ranking DIR (a folder of {D}_index.txt) or --dataset-root R to rank with FAIG")
     try:
         check(a.quadrature, a.steps)
-    except ValueError as e:
+    except ConfigError as e:
         ap.error(f"--steps/--quadrature: {e}")
     try:
         from .degradations import degradation

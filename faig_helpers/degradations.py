@@ -42,6 +42,7 @@ from tqdm.auto import tqdm
 from .errors import DegradationError, ImageError
 from .images import crop, crop_box, list_images, mod_crop, read_image, to_image, to_tensor, write_image
 from .io_utils import atomic_write_text
+from .registry import Registry
 
 __all__ = ["gaussian_kernel", "downsample", "blur", "add_noise", "jpeg", "quantize", "seeded_generator", "Operator",
            "OPERATORS", "Degradation", "degradation", "degradation_set", "PAPER_SET", "CLEAN", "GT_FOLDER",
@@ -122,12 +123,14 @@ class Operator:
             raise DegradationError(f"{self.name} strength {self.symbol} must be > 0, got {strength:g}")
 
 
-#: the operator registry: a new operator is one entry here
-OPERATORS: dict[str, Operator] = {op.name: op for op in (
+#: the operator registry: a new operator is one ``OPERATORS.register(Operator(...))``
+OPERATORS: Registry[Operator] = Registry("degradation operator", DegradationError)
+for _op in (
     Operator("blur", 0, 2.0, "σ", "blurry", "deblur", lambda x, s, g: blur(x, s)),
     Operator("noise", 1, 0.1, "σ", "noisy", "denoise", lambda x, s, g: add_noise(x, s, g)),
     Operator("jpeg", 2, 50.0, "q", "JPEG", "deJPEG", lambda x, s, g: jpeg(x, s)),
-)}
+):
+    OPERATORS.register(_op)
 GT_FOLDER, CLEAN_FOLDER = "GTmod12", "Linear_LRbicx2"
 MANIFEST = "degradations.json"
 #: the original layout's folder names of the default blur and noise

@@ -171,7 +171,7 @@ def retrain(nets: Sequence[str] = tuple(PAIRS), phases: Sequence[str] = ("baseli
 
     import torch
 
-    from .archs import build
+    from .archs import build_network
     from .checkpoint import load_state_dict
     from .train import make_pair, train
 
@@ -184,7 +184,7 @@ def retrain(nets: Sequence[str] = tuple(PAIRS), phases: Sequence[str] = ("baseli
             make_pair(recipe, TRAIN_DIR, b_path, t_path)
         elif "target" in phases:  # fine-tune again from the shipped baseline
             torch.manual_seed(recipe.target.seed)
-            train(build(recipe.spec), TRAIN_DIR, t_path, recipe.target, init=load_state_dict(b_path))
+            train(build_network(recipe.spec), TRAIN_DIR, t_path, recipe.target, init=load_state_dict(b_path))
         else:
             raise ValueError("retraining the baseline alone would orphan the shipped target: retrain both")
 

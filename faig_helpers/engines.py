@@ -27,7 +27,8 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-from .errors import ConfigError, FaigLabError
+from .errors import ConfigError, EngineError, FaigLabError
+from .registry import Registry
 
 __all__ = ["Engine", "LocalEngine", "RayEngine", "EngineError", "ENGINES", "RAY_INSTALL", "WORKERS_ENV", "cpu_workers",
            "make_engine", "open_engine"]
@@ -51,6 +52,11 @@ def cpu_workers() -> int:
         return os.cpu_count() or 1
 
 
+#: the engine classes :func:`make_engine` knows by name (a new engine: one class with ``map`` and ``close``, one
+#: ``@ENGINES.register(name=...)``)
+ENGINES: Registry[type] = Registry("engine", ConfigError)
+
+
 class Engine(Protocol):
     """Runs the tasks of one attribution and yields ``(item, result)`` as they finish."""
 
@@ -58,6 +64,7 @@ class Engine(Protocol):
             device: torch.device) -> Iterator[tuple[Any, Any]]: ...
 
 
+@ENGINES.register(name="local", order=10)
 class LocalEngine:
     """Thread pool on this machine. On CPU, ``workers`` images run at once (default: :func:`cpu_workers`, one
     per available CPU), each task on exactly one intra-op thread whatever the worker count: the small
@@ -115,14 +122,8 @@ class LocalEngine:
 
 # --- Ray ---------------------------------------------------------------------------------------------------
 
-#: the engines :func:`make_engine` knows by name
-ENGINES = ("local", "ray")
 #: how to install the optional Ray extra (CPU torch kept by the constraints file)
 RAY_INSTALL = "pip install -c constraints.txt -e '.[ray]'"
-
-
-class EngineError(FaigLabError):
-    """An engine cannot run the tasks: Ray missing, a cluster unreachable, a worker lost too often."""
 
 
 def _import_ray():
@@ -188,6 +189,7 @@ def _ray_task(box: list, item: Any, part: Any, device: str, threads: int) -> Any
     return (task if part is None else task.bind(part))(item, model)
 
 
+@ENGINES.register(name="ray", order=20)
 class RayEngine:
     """The tasks of an attribution on Ray: one Ray task per item (image), on a local instance or a cluster.
 
@@ -338,9 +340,7 @@ def make_engine(engine: "Engine | str | None" = None, **options) -> Engine:
     returned as it is (no options then)."""
     if engine is None or isinstance(engine, str):
         name = engine or "local"
-        if name not in ENGINES:
-            raise ConfigError(f"unknown engine '{name}': expected one of {list(ENGINES)} or an Engine object")
-        cls = LocalEngine if name == "local" else RayEngine
+        cls = ENGINES[name]
         try:
             return cls(**options)
         except TypeError as e:

@@ -7,7 +7,7 @@ what was expected, in one line. The CLI catches the base class and exits with th
 from __future__ import annotations
 
 __all__ = ["FaigLabError", "ConfigError", "CheckpointError", "ArchitectureError", "ImageError",
-           "DegradationError", "AttributionError", "RankingError"]
+           "DegradationError", "AttributionError", "RankingError", "EngineError"]
 
 
 class FaigLabError(ValueError):
@@ -40,3 +40,7 @@ class AttributionError(FaigLabError):
 
 class RankingError(FaigLabError):
     """A ranking file is missing, corrupt, or not a permutation of the filters."""
+
+
+class EngineError(FaigLabError):
+    """An engine cannot run the tasks: Ray missing, a cluster unreachable, a worker lost too often."""

@@ -17,7 +17,7 @@ from .io_utils import atomic_path
 from .errors import ImageError
 
 __all__ = ["ImageError", "read_image", "write_image", "to_tensor", "to_image", "mod_crop", "crop_box", "crop",
-           "upscale_nearest", "to_uint8", "rgb_to_luma", "IMAGE_SUFFIXES", "list_images"]
+           "upscale_nearest", "to_uint8", "rgb_to_luma", "luma", "IMAGE_SUFFIXES", "list_images"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -117,6 +117,17 @@ def rgb_to_luma(img: torch.Tensor | np.ndarray, channel_dim: int = 1):
     else:
         r, g, b = np.moveaxis(np.asarray(img), channel_dim, 0)
     return w[0] * r + w[1] * g + w[2] * b
+
+
+def luma(img: torch.Tensor | np.ndarray) -> np.ndarray:
+    """A (1, 3, H, W) / (3, H, W) tensor or an HWC array (or an H×W one, returned as it is) → its 2-D luma Y
+    (:func:`rgb_to_luma`), float64."""
+    if isinstance(img, torch.Tensor):
+        t = img.detach().cpu().double()
+        t = t[0] if t.ndim == 4 else t
+        return rgb_to_luma(t, channel_dim=0).numpy()
+    a = np.asarray(img, dtype=np.float64)
+    return a if a.ndim == 2 else rgb_to_luma(a, channel_dim=2)
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:

@@ -10,19 +10,66 @@ Names follow captum's ``approximation_methods``:
 * ``adaptive``          the composite trapezoid rule on 2^j + 1 nested nodes, j = 2, 3, … (5, 9, 17, 33, …
                         nodes), refined until the caller's result is stable, at most ``n_steps`` nodes
                         (:func:`refinements`)
+
+:data:`QUADRATURES` is the registry: a new fixed rule is one function ``n → (α, w)`` under
+``@QUADRATURES.register(name=...)``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
-__all__ = ["RULES", "ADAPTIVE", "ADAPTIVE_MAX", "check", "nodes_and_weights", "refinements"]
+from .errors import ConfigError
+from .registry import Registry
 
+__all__ = ["QUADRATURES", "RULES", "ADAPTIVE", "ADAPTIVE_MAX", "check", "nodes_and_weights", "refinements"]
+
+Rule = Callable[[int], tuple[np.ndarray, np.ndarray]]
+#: the quadrature rules by name: ``n → (α_k, w_k)`` on [0, 1] (the adaptive rule has none: see :func:`refinements`)
+QUADRATURES: Registry[Rule] = Registry("quadrature", ConfigError)
 ADAPTIVE = "adaptive"
-RULES = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid", "gausslegendre", ADAPTIVE)
 _FIRST_LEVEL = 5  # nodes of the adaptive rule's first level
 ADAPTIVE_MAX = 129  # nodes of its sixth level (5, 9, 17, 33, 65, 129): its usual cap
+
+
+@QUADRATURES.register(name="riemann_left", order=10)
+def _left(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.arange(n, dtype=np.float64) / n, np.full(n, 1.0 / n)
+
+
+@QUADRATURES.register(name="riemann_right", order=20)
+def _right(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return (np.arange(n, dtype=np.float64) + 1) / n, np.full(n, 1.0 / n)
+
+
+@QUADRATURES.register(name="riemann_middle", order=30)
+def _middle(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return (np.arange(n, dtype=np.float64) + 0.5) / n, np.full(n, 1.0 / n)
+
+
+@QUADRATURES.register(name="riemann_trapezoid", order=40)
+def _trapezoid(n: int) -> tuple[np.ndarray, np.ndarray]:
+    if n < 2:
+        raise ConfigError(f"n_steps={n} is too small for 'riemann_trapezoid' (at least 2 nodes)")
+    w = np.full(n, 1.0 / (n - 1))
+    w[[0, -1]] /= 2
+    return np.arange(n, dtype=np.float64) / (n - 1), w
+
+
+@QUADRATURES.register(name="gausslegendre", order=50)
+def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    x, w = np.polynomial.legendre.leggauss(n)
+    return (x + 1) / 2, w / 2
+
+
+@QUADRATURES.register(name=ADAPTIVE, order=60)
+def _adaptive(n: int) -> tuple[np.ndarray, np.ndarray]:
+    raise ConfigError(f"'{ADAPTIVE}' has no fixed nodes: use refinements()")
+
+
+#: the names of the built-in rules (the registry, :data:`QUADRATURES`, is what the CLI and checks read)
+RULES = tuple(QUADRATURES)
 
 
 def refinements(rule: str, n_steps: int) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
@@ -35,7 +82,7 @@ def refinements(rule: str, n_steps: int) -> Iterator[tuple[np.ndarray, np.ndarra
         yield (*nodes_and_weights(rule, n_steps), 0.0)
         return
     if n_steps < _FIRST_LEVEL:
-        raise ValueError(f"n_steps={n_steps} is too small for '{ADAPTIVE}' (at least {_FIRST_LEVEL} nodes)")
+        raise ConfigError(f"n_steps={n_steps} is too small for '{ADAPTIVE}' (at least {_FIRST_LEVEL} nodes)")
     a, w = nodes_and_weights("riemann_trapezoid", _FIRST_LEVEL)
     yield a, w, 0.0
     intervals, total = _FIRST_LEVEL - 1, _FIRST_LEVEL
@@ -47,29 +94,18 @@ def refinements(rule: str, n_steps: int) -> Iterator[tuple[np.ndarray, np.ndarra
 
 
 def check(rule: str, n_steps: int) -> None:
-    """Raise ValueError, before any work, if ``rule`` with ``n_steps`` nodes cannot be computed."""
+    """Raise :class:`~faig_helpers.errors.ConfigError`, before any work, if ``rule`` with ``n_steps`` nodes
+    cannot be computed."""
     next(iter(refinements(rule, n_steps)))
 
 
 def nodes_and_weights(rule: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (α_k, w_k), float64 arrays of length ``n_steps``, with Σ w_k = 1 (fixed rules only)."""
-    method = rule
-    if rule == ADAPTIVE:
-        raise ValueError(f"'{ADAPTIVE}' has no fixed nodes: use refinements()")
-    if n_steps < 1 or (method == "riemann_trapezoid" and n_steps < 2):
-        raise ValueError(f"n_steps={n_steps} is too small for '{method}'")
-    k = np.arange(n_steps, dtype=np.float64)
-    if method == "riemann_left":
-        return k / n_steps, np.full(n_steps, 1.0 / n_steps)
-    if method == "riemann_right":
-        return (k + 1) / n_steps, np.full(n_steps, 1.0 / n_steps)
-    if method == "riemann_middle":
-        return (k + 0.5) / n_steps, np.full(n_steps, 1.0 / n_steps)
-    if method == "riemann_trapezoid":
-        w = np.full(n_steps, 1.0 / (n_steps - 1))
-        w[[0, -1]] /= 2
-        return k / (n_steps - 1), w
-    if method == "gausslegendre":
-        x, w = np.polynomial.legendre.leggauss(n_steps)
-        return (x + 1) / 2, w / 2
-    raise ValueError(f"unknown quadrature '{method}': expected one of {RULES}")
+    """Return (α_k, w_k), float64 arrays of length ``n_steps``, with Σ w_k = 1 (fixed rules only).
+
+    >>> nodes_and_weights("riemann_middle", 4)[0].tolist()
+    [0.125, 0.375, 0.625, 0.875]
+    """
+    make = QUADRATURES[rule]
+    if not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
+        raise ConfigError(f"n_steps={n_steps} is too small for '{rule}' (at least 1 node)")
+    return make(int(n_steps))

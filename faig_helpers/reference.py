@@ -33,7 +33,7 @@ def _factory(source: Source, model: nn.Module, arch: Mapping | None, param_key: 
     spec = arch
     if spec is None and not isinstance(source, nn.Module):
         sd = source if isinstance(source, Mapping) else load_state_dict(source, param_key)
-        spec = describe(sd) if any(type(model) is cls for _, cls in ARCH_REGISTRY) else None
+        spec = describe(sd) if any(type(model) is cls for cls in ARCH_REGISTRY.values()) else None
     if spec is not None and (spec.get("type") or spec.get("arch")) in ARCH_REGISTRY:
         return lambda: build_network(spec)
     return lambda: copy.deepcopy(model)

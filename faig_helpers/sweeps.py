@@ -266,7 +266,7 @@ def rank_checkpoints(baseline: str | os.PathLike | nn.Module, checkpoints: str |
                                            cache_dir=cache, engine=eng, degradations=degs)
                     save_rankings(folder, got, meta)
                     if cache is not None and not keep_cache and method.uses_images():
-                        shutil.rmtree(cache / method._cache_key(n_steps, quadrature, degs), ignore_errors=True)
+                        shutil.rmtree(cache / method.cache_key(n_steps, quadrature, degs), ignore_errors=True)
                 got.info["folder"] = str(folder)
                 sweep.scores[c.stem][name] = got
             sweep.info[c.stem] = dict(seconds=time.perf_counter() - t0, reused=reused)

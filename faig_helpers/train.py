@@ -281,15 +281,15 @@ class PairRecipe:
 def make_pair(recipe: PairRecipe, image_folder: str | os.PathLike, baseline_path: str | os.PathLike,
               target_path: str | os.PathLike, progress: bool = True) -> tuple[Path, Path]:
     """Train a baseline θ̄ and fine-tune a target θ from it, seeded: the same recipe gives the same pair."""
-    from .archs import build
+    from .archs import build_network
     from .checkpoint import load_state_dict
 
     torch.manual_seed(recipe.baseline.seed)
-    net = build(recipe.spec)
+    net = build_network(recipe.spec)
     if recipe.identity_init:
         net.identity_init_()
     train(net, image_folder, baseline_path, recipe.baseline, progress=progress)
     torch.manual_seed(recipe.target.seed)
-    train(build(recipe.spec), image_folder, target_path, recipe.target, init=load_state_dict(baseline_path),
+    train(build_network(recipe.spec), image_folder, target_path, recipe.target, init=load_state_dict(baseline_path),
           progress=progress)
     return Path(baseline_path), Path(target_path)

@@ -26,7 +26,7 @@ def throwaway():
             return fl.FilterScores(self.name, {d: norm for d in degradations}, info=info)
 
     yield WeightNorm
-    del fl.METHODS["weight_norm_test"]
+    fl.METHODS.unregister("weight_norm_test")
 
 
 def test_a_registered_method_reaches_the_table_the_curves_and_the_cli(throwaway, tmp_path):

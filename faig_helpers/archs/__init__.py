@@ -26,15 +26,15 @@ from torch import nn
 
 from ..errors import ArchitectureError, ConfigError
 from . import spandrel_fallback
-from .registry import ARCH_REGISTRY, Registry, register_arch
-# registration order = the order state dicts are matched in (their key sets are disjoint)
+from ..registry import Registry
+from .registry import ARCH_REGISTRY, register_arch
 from .msrresnet_arch import MSRResNet, ResidualBlockNoBN
 from .srcnn_style_arch import SRCNNStyle
 from .rrdbnet_arch import RRDBNet
 from .srvgg_arch import SRVGGNetCompact
 from .edsr_arch import EDSR
 
-__all__ = ["ARCH_REGISTRY", "Registry", "register_arch", "build_network", "build", "describe",
+__all__ = ["ARCH_REGISTRY", "Registry", "register_arch", "build_network", "describe",
            "build_from_state_dict", "load_into", "model_scale", "ArchitectureError", "MSRResNet", "SRCNNStyle",
            "RRDBNet", "SRVGGNetCompact", "EDSR", "ResidualBlockNoBN", "spandrel_fallback", "input_size_rule",
            "fit_crop"]
@@ -56,17 +56,13 @@ def build_network(spec: Mapping) -> nn.Module:
     name, kw = _spec_type(spec)
     if name in ARCH_REGISTRY:
         try:
-            return ARCH_REGISTRY.get(name)(**kw)
+            return ARCH_REGISTRY[name](**kw)
         except TypeError as e:
             raise ArchitectureError(f"{name}: {e}") from None
     if spandrel_fallback.available():
         return spandrel_fallback.build(name, kw)
-    raise ArchitectureError(f"no architecture named '{name}' (built in: {', '.join(ARCH_REGISTRY.keys())}; "
+    raise ArchitectureError(f"no architecture named '{name}' (built in: {', '.join(ARCH_REGISTRY)}; "
                             f"{spandrel_fallback.unavailable_reason()})")
-
-
-#: the name :mod:`faig_helpers` used before the registry
-build = build_network
 
 
 def _check_tensors(sd: Mapping) -> None:
@@ -78,7 +74,7 @@ def _check_tensors(sd: Mapping) -> None:
 
 
 def _builtin(sd: Mapping[str, torch.Tensor]) -> dict | None:
-    for name, cls in ARCH_REGISTRY:
+    for name, cls in ARCH_REGISTRY.items():  # in the registry's order
         infer = getattr(cls, "kwargs_from_state_dict", None)
         kw = infer(sd) if infer is not None else None
         if kw is not None:
@@ -87,7 +83,7 @@ def _builtin(sd: Mapping[str, torch.Tensor]) -> dict | None:
 
 
 def _unknown(sd: Mapping[str, torch.Tensor], spandrel_tried: bool) -> ArchitectureError:
-    tried = ", ".join(ARCH_REGISTRY.keys())
+    tried = ", ".join(ARCH_REGISTRY)
     tail = (f"and spandrel {spandrel_fallback.spandrel_version()}'s architectures" if spandrel_tried
             else f"({spandrel_fallback.unavailable_reason()})")
     return ArchitectureError(f"unknown architecture: first keys {list(sd)[:4]}; tried {tried} {tail}; pass the "

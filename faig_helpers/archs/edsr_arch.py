@@ -34,7 +34,7 @@ class Upsample(nn.Sequential):
         super().__init__(*layers)
 
 
-@register_arch
+@register_arch(order=50)
 class EDSR(nn.Module):
     """Enhanced deep residual network (BasicSR ``EDSR``)."""
 

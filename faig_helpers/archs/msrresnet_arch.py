@@ -29,7 +29,7 @@ class ResidualBlockNoBN(nn.Module):
         return x + out if self.res_scale == 1 else x + out * self.res_scale
 
 
-@register_arch
+@register_arch(order=10)
 class MSRResNet(nn.Module):
     """Modified SRResNet (BasicSR ``MSRResNet``); ×2, ×3 or ×4."""
 

@@ -62,7 +62,7 @@ _TAIL = {3: "conv_up1", 6: "conv_up2", 8: "conv_hr", 10: "conv_last"}  # origina
 _ESRGAN_NAMES = {"trunk_conv": "conv_body", "upconv1": "conv_up1", "upconv2": "conv_up2", "HRconv": "conv_hr"}
 
 
-@register_arch
+@register_arch(order=30)
 class RRDBNet(nn.Module):
     """ESRGAN's generator with BasicSR's parameter names; ``scale`` 4, 2 or 1."""
 

@@ -14,7 +14,7 @@ from .registry import register_arch
 __all__ = ["SRCNNStyle"]
 
 
-@register_arch
+@register_arch(order=20)
 class SRCNNStyle(nn.Module):
     """FAIG's SRCNN-style net: 3×3 conv + LeakyReLU(0.1) per width in ``channels``, then pixel-shuffle
     upsampling conv(s), one more conv + LeakyReLU, and the output conv. Full size: (64, 128×5)."""

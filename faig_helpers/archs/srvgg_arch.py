@@ -29,7 +29,7 @@ def _activation(act_type: str, num_feat: int) -> nn.Module:
     raise ArchitectureError(f"SRVGGNetCompact act_type must be 'relu', 'prelu' or 'leakyrelu', got '{act_type}'")
 
 
-@register_arch
+@register_arch(order=40)
 class SRVGGNetCompact(nn.Module):
     """Compact VGG-style SR net of Real-ESRGAN (``realesr-general-x4v3``, ``realesr-animevideov3``)."""
 

@@ -4,9 +4,11 @@ comparison set — and the model-merging field's localizers: task-vector magnitu
 Fisher importance (:mod:`.fisher`) and a learned mask (:mod:`.learned_mask`, Localize-and-Stitch).
 :data:`METHODS` is the registry; ``@register`` adds a method; ``methods=None`` means the paper's set
 (:data:`PAPER_METHODS`)."""
-from .base import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS,
-                   PRECISIONS, Attribution, FilterScores, Refiner, attribute, method_class, native_bf16, register,
-                   resolve_methods, resolve_precision)
+from .base import Attribution, FilterScores
+from .numerics import DEFAULT_PRECISION, PRECISIONS, native_bf16, resolve_precision
+from .refine import ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_QUADRATURE, DEFAULT_STEPS, Refiner
+from .registry import METHODS, PAPER_METHODS, attribute, method_class, register, resolve_methods
+# the methods, one file each (their order in tables and figures is their ``order``, not this import order)
 from .faig import FAIG
 from .ig import IntegratedGradients
 from .abs_change import AbsoluteFilterChange
@@ -14,7 +16,6 @@ from .random import RandomFilters
 from .task_vector import TaskVectorMagnitude
 from .fisher import FisherImportance
 from .learned_mask import LearnedMask
-from .base import PAPER_METHODS
 
 __all__ = ["Attribution", "FilterScores", "METHODS", "register", "method_class", "resolve_methods", "attribute",
            "Refiner", "FAIG", "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters",

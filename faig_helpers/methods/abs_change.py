@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 from ..colours import COLORBLIND
-from .base import Attribution, FilterScores, register
+from .base import Attribution, FilterScores
+from .registry import register
 
 __all__ = ["AbsoluteFilterChange"]
 
@@ -14,6 +15,7 @@ class AbsoluteFilterChange(Attribution):
     """|Δθ| baseline: per filter Σ_kernel |θ − θ̄| / Σ_kernel |θ̄|, one order for all degradations."""
 
     name, label, colour = "abs_filter_change", "|Δθ|", COLORBLIND[2]
+    order = 30
     inputs = ()
 
     def reduce(self, results: list, degradations: list[str], info: dict) -> FilterScores:

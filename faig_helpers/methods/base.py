@@ -4,19 +4,17 @@ Every method is an :class:`Attribution`, built as ``Method(baseline, target, *, 
 run as ``.attribute(data, *, n_steps=, quadrature=, progress=, cache_dir=, engine=)``; it returns
 :class:`FilterScores`: one score per filter for each degradation D of the dataset (higher = more specific
 to D). Each method declares what callers need: a ``label`` and a ``colour`` for tables and figures, and
-the ``inputs`` it reads from a dataset root. :data:`METHODS` maps method names to the classes; a new
-method is one file with a ``@register``-decorated class.
+the ``inputs`` it reads from a dataset root. The registry (:mod:`.registry`), the adaptive rule's loop
+(:mod:`.refine`), the precision policy (:mod:`.numerics`), the per-image cache (:mod:`.cache`) and the engine's
+task (:mod:`.tasks`) each live in their own module.
 """
 from __future__ import annotations
 
 import contextlib
-import math
 import os
-import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -24,27 +22,18 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..colours import COLORBLIND
 from ..degradations import DatasetRoot, degradation_set
 from ..engines import Engine, open_engine
 from ..errors import AttributionError, ConfigError
 from ..filters import ranking_from_scores, top_set
-from ..io_utils import atomic_path, tensor_digest
 from ..parameter_path import ParameterPath
-from ..quadrature import ADAPTIVE, ADAPTIVE_MAX, check, refinements  # noqa: F401 (ADAPTIVE_MAX re-exported)
+from ..quadrature import ADAPTIVE, check
+from .cache import ImageCache, cache_key
+from .numerics import DEFAULT_PRECISION, resolve_precision
+from .refine import DEFAULT_QUADRATURE, DEFAULT_STEPS, stopping_rule
+from .tasks import ImageTask
 
-__all__ = ["FilterScores", "Attribution", "METHODS", "DEFAULT_PRECISION", "PRECISIONS", "native_bf16",
-           "resolve_precision", "register", "method_class", "resolve_methods", "attribute",
-           "Refiner", "Change", "check_finite", "DEFAULT_QUADRATURE", "DEFAULT_STEPS", "ADAPTIVE_DELTA",
-           "ADAPTIVE_CHANGE", "PAPER_METHODS"]
-
-#: default quadrature (see ``benchmarks/bench_faig.py`` and the README's speed table)
-DEFAULT_QUADRATURE, DEFAULT_STEPS = ADAPTIVE, ADAPTIVE_MAX
-#: the adaptive rule refines an image until what is ranked — the per-filter score — changes by at most
-#: ADAPTIVE_CHANGE (relative L1) between two levels and, for FAIG, the completeness error of every input is at
-#: most ADAPTIVE_DELTA of its attribution mass Σ|G ⊙ (θ̄ − θ)| (a scale that does not vanish where a pair barely
-#: differs, unlike |ΔL|); scripts/explore_stopping.py and benchmarks/bench_faig.py measure the choice
-ADAPTIVE_DELTA, ADAPTIVE_CHANGE = 0.005, 0.02
+__all__ = ["FilterScores", "Attribution"]
 
 
 @dataclass
@@ -110,71 +99,6 @@ class FilterScores:
                 f"(min / median / max), worst completeness error {worst} of the attribution mass, {capped}")
 
 
-class Refiner:
-    """Iterate over the steps of ``quadrature`` (:func:`~faig_helpers.quadrature.refinements`). For the
-    adaptive rule, ``error()`` is called after every level (it may compare levels) and refinement stops
-    at the first level from the second on where it is ≤ ``tolerance``. ``nodes``: the nodes used."""
-
-    def __init__(self, quadrature: str, n_steps: int, error: Callable[[], float], tolerance: float) -> None:
-        self.steps, self.error, self.tolerance = refinements(quadrature, n_steps), error, tolerance
-        self.adaptive, self.nodes = quadrature == ADAPTIVE, 0
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
-        for level, (alphas, weights, keep) in enumerate(self.steps):
-            yield alphas, weights, keep
-            self.nodes += len(alphas)
-            if self.adaptive and self.error() <= self.tolerance and level >= 1:  # error() sees every level
-                return
-
-
-class Change:
-    """Relative L1 change ‖a_now − a_before‖₁ / ‖a_now‖₁ of per-filter results between two levels
-    (∞ at the first level): the trapezoid rule's own error estimate, filter by filter."""
-
-    def __init__(self) -> None:
-        self.before: list[np.ndarray] | None = None
-
-    def __call__(self, now: list[np.ndarray]) -> float:
-        before, self.before = self.before, now
-        if before is None:
-            return math.inf
-        return max(float(np.abs(a - b).sum() / max(np.abs(a).sum(), 1e-300)) for a, b in zip(now, before))
-
-
-#: the network passes' precision by default (see :func:`resolve_precision`)
-DEFAULT_PRECISION = "fp32"
-PRECISIONS = ("fp32", "bf16", "auto")
-
-
-def native_bf16(device: torch.device) -> bool:
-    """Whether ``device`` computes bf16 natively: a CUDA device with bf16, or a CPU with AVX512-BF16 / AMX
-    (elsewhere bf16 is emulated and slower than fp32)."""
-    if device.type == "cuda":
-        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
-    if device.type == "cpu":
-        check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
-        return bool(check is not None and check())
-    return False
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """'fp32', 'bf16', or 'auto' → fp32. ``auto`` never picks bf16 where it is slower or changes the top-1% sets,
-    and measured on a CPU with native bf16 (AVX512-BF16, AMX) it did both: the SRCNN-style pair ranked 1.9× slower
-    (the adaptive rule refines further on bf16's noisier gradients) with top-1% Jaccard 0.89, the SRResNet pair
-    1.44× faster with Jaccard 0.985 — bf16 loses gradient precision on any device, so it stays an explicit choice
-    (``native_bf16`` tells where it would at least be fast)."""
-    if precision not in PRECISIONS:
-        raise ConfigError(f"precision must be one of {PRECISIONS}, got '{precision}'")
-    return "fp32" if precision == "auto" else precision
-
-
-def check_finite(t: torch.Tensor, what: str) -> None:
-    """Raise :class:`AttributionError` if ``t`` holds NaN or Inf."""
-    if not bool(torch.isfinite(t).all()):
-        raise AttributionError(f"non-finite {what}: check the checkpoints and images for NaN/Inf "
-                               f"(or too large values); no ranking was written")
-
-
 class Attribution(ABC):
     """One filter-attribution method: ``Method(baseline, target, *, device=None, seed=0).attribute(data, ...)``.
 
@@ -193,6 +117,8 @@ class Attribution(ABC):
     inputs: ClassVar[tuple[str, ...]] = ("gt", "degraded")
     #: one of the paper's comparison methods (run by default) or another field's (run when named)
     paper: ClassVar[bool] = True
+    #: where the method is listed (tables, figures, the CLI's choices): lower first
+    order: ClassVar[float] = 100
 
     def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None,
                  seed: int = 0, precision: str = DEFAULT_PRECISION) -> None:
@@ -233,8 +159,7 @@ class Attribution(ABC):
         base = dict(method=self.name, degradations=list(degradations))
         if not self.uses_images():
             return base
-        rule = dict(stopping=f"score change {ADAPTIVE_CHANGE}, mass delta {ADAPTIVE_DELTA}, from 5 nodes") \
-            if quadrature == ADAPTIVE else {}
+        rule = dict(stopping=stopping_rule()) if quadrature == ADAPTIVE else {}
         return dict(base, n_steps=n_steps, quadrature=quadrature, precision=self.precision, **rule)
 
     def attribute_image(self, data: DatasetRoot, i: int, n_steps: int, quadrature: str,
@@ -267,134 +192,28 @@ class Attribution(ABC):
         data = data.select(degs)
         check(quadrature, n_steps)
         info["images"] = list(data.names)
-        cache = Path(cache_dir) / self._cache_key(n_steps, quadrature, degs) if cache_dir is not None else None
+        cache = ImageCache(cache_dir, self.cache_key(n_steps, quadrature, degs))
+        paths = {i: cache.path(name, data.image(i)) for i, name in enumerate(data.names)}
         results: dict[int, dict[str, np.ndarray]] = {}
-        paths: dict[int, Path] = {}
-        for i, name in enumerate(data.names):
-            if cache is not None:
-                paths[i] = cache / f"{Path(name).stem}-{tensor_digest(*data.image(i))}.npz"
-                if paths[i].exists() and not refresh:
-                    try:
-                        with np.load(paths[i]) as z:
-                            results[i] = dict(z)
-                    except Exception as e:  # truncated, or written by another version: recompute it
-                        warnings.warn(f"{paths[i]}: unreadable cache entry ({type(e).__name__}: "
-                                      f"{str(e).splitlines()[0][:80] if str(e) else ''}); recomputing this image",
-                                      stacklevel=2)
+        for i, path in paths.items():
+            cached = None if refresh else cache.read(path)
+            if cached is not None:
+                results[i] = cached
         todo = [i for i in range(len(data)) if i not in results]
         bar = tqdm(total=len(data), initial=len(results), desc=f"{self.name} {quadrature}×{n_steps}",
                    disable=not progress, leave=False)
         try:
-            task = _ImageTask(self, data, n_steps, quadrature)
+            task = ImageTask(self, data, n_steps, quadrature)
             with open_engine(engine) as eng:
                 for i, res in eng.map(task, todo, self.path.model, self.device):
-                    if i in paths:
-                        with atomic_path(paths[i]) as tmp, open(tmp, "wb") as f:
-                            np.savez(f, **res)
+                    cache.write(paths[i], res)
                     results[i] = res
                     bar.update(1)
         finally:
             bar.close()
         return self.reduce([results[i] for i in range(len(data))], degs, info)
 
-    def _cache_key(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> str:
-        """Cache folder: method, rule, nodes, degradation set and a digest of θ and θ̄."""
-        digest = tensor_digest(*self.path.theta.values(), *self.path.theta_bar.values())
-        rule = f"{quadrature}2" if quadrature == ADAPTIVE else quadrature  # 2: the stopping rule of 0.2
-        return f"{self.name}-{rule}-{n_steps}-{self.precision}-{'_'.join(degradations)}-{digest}"
-
-
-@dataclass
-class _ImageTask:
-    """One image's attribution, as an engine runs it: ``task(i, model)`` (picklable for Ray)."""
-
-    method: Attribution
-    data: DatasetRoot | None
-    n_steps: int
-    quadrature: str
-
-    def __call__(self, i: int, model: nn.Module | None = None) -> dict[str, np.ndarray]:
-        return self.method.attribute_image(self.data, i, self.n_steps, self.quadrature, model)
-
-    def to(self, device: str | torch.device) -> "_ImageTask":
-        """The task with its method on ``device`` (images move per use)."""
-        self.method.to(device)
-        return self
-
-    def split(self) -> tuple["_ImageTask", Callable[[int], DatasetRoot]]:
-        """For engines that ship work to other processes: this task without its images, and item → the one-image
-        dataset that item reads (so a worker receives the method once and only the images it runs)."""
-        def part(i: int) -> DatasetRoot:
-            d = self.data
-            return DatasetRoot([d.names[i]], d.gt[i:i + 1], {k: v[i:i + 1] for k, v in d.inputs.items()},
-                               d.clean[i:i + 1])
-
-        return _ImageTask(self.method, None, self.n_steps, self.quadrature), part
-
-    def bind(self, part: DatasetRoot) -> Callable[[int, nn.Module | None], dict[str, np.ndarray]]:
-        """The task of one image from :meth:`split`'s part, called as ``task(item, model)``."""
-        task = _ImageTask(self.method, part, self.n_steps, self.quadrature)
-        return lambda _item, model=None: task(0, model)
-
-
-METHODS: dict[str, type[Attribution]] = {}
-
-
-def register(cls: type[Attribution]) -> type[Attribution]:
-    """Class decorator: add a method to :data:`METHODS` under its ``name``; a method that declares no
-    ``label`` is labelled by its name, one that declares no ``colour`` gets the next free colour of the
-    colour-blind palette."""
-    if not getattr(cls, "name", ""):
-        raise ConfigError(f"{cls.__name__} declares no 'name'")
-    cls.label = cls.__dict__.get("label") or cls.name
-    if cls.__dict__.get("colour") is None:
-        used = {tuple(m.colour) for m in METHODS.values() if m.colour is not None and not isinstance(m.colour, str)}
-        free = [c for c in COLORBLIND if tuple(c) not in used]
-        cls.colour = free[0] if free else "0.3"  # the palette is used up: dark grey
-    METHODS[cls.name] = cls
-    return cls
-
-
-def method_class(name: str) -> type[Attribution]:
-    """The registered method ``name``, or a :class:`ConfigError` listing the registered ones."""
-    if name not in METHODS:
-        raise ConfigError(f"unknown attribution method '{name}': expected one of {list(METHODS)}")
-    return METHODS[name]
-
-
-class _PaperMethods:
-    """The names of the registered methods of the paper's comparison (``paper = True``), in registration order."""
-
-    def __iter__(self):
-        return iter([n for n, c in METHODS.items() if getattr(c, "paper", True)])
-
-    def __contains__(self, name: object) -> bool:
-        return name in list(self)
-
-    def __repr__(self) -> str:
-        return repr(list(self))
-
-
-#: ``methods=None``: the paper's comparison set (FAIG, IG, |Δθ|, random); the model-merging localizers (declared
-#: ``paper = False``) run when named, e.g. in notebook 10
-PAPER_METHODS = _PaperMethods()
-
-
-def resolve_methods(methods: Sequence[str] | None) -> list[str]:
-    """``methods`` checked against the registry; None: the paper's comparison set (:data:`PAPER_METHODS`), in
-    registration order; ``"all"``: every registered method."""
-    names = list(PAPER_METHODS) if methods is None else list(METHODS) if methods == "all" else list(methods)
-    for m in names:
-        method_class(m)
-    if not names:
-        raise ConfigError("methods is empty: name at least one of " + ", ".join(METHODS))
-    return names
-
-
-def attribute(method: str, baseline: nn.Module, target: nn.Module, data: DatasetRoot | None = None, *,
-              device: str | torch.device | None = None, seed: int = 0, precision: str = DEFAULT_PRECISION,
-              **options) -> FilterScores:
-    """``METHODS[method](baseline, target, device=, seed=, precision=).attribute(data, **options)``."""
-    return method_class(method)(baseline, target, device=device, seed=seed, precision=precision).attribute(
-        data, **options)
-
+    def cache_key(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> str:
+        """The folder of this run's per-image cache (:func:`~faig_helpers.methods.cache.cache_key`)."""
+        return cache_key(self.name, n_steps, quadrature, self.precision, degradations,
+                         [*self.path.theta.values(), *self.path.theta_bar.values()])

@@ -23,8 +23,10 @@ from torch import nn
 
 from ..colours import COLORBLIND
 from ..degradations import DatasetRoot
-from .base import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, Attribution,
-                   Change, FilterScores, Refiner, check_finite, register)
+from .base import Attribution, FilterScores
+from .numerics import DEFAULT_PRECISION, check_finite
+from .refine import ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_QUADRATURE, DEFAULT_STEPS, Change, Refiner
+from .registry import register
 
 __all__ = ["FAIG", "SCORE_NOISE", "scores_of"]
 
@@ -54,6 +56,7 @@ class FAIG(Attribution):
     """
 
     name, label, colour = "faig", "FAIG", COLORBLIND[0]
+    order = 10
     inputs = ("gt", "degraded")
 
     def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None,

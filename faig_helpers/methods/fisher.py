@@ -15,7 +15,9 @@ from torch import nn
 
 from ..colours import COLORBLIND
 from ..degradations import DatasetRoot
-from .base import Attribution, FilterScores, check_finite, register
+from .base import Attribution, FilterScores
+from .numerics import check_finite
+from .registry import register
 
 __all__ = ["FisherImportance"]
 
@@ -25,6 +27,7 @@ class FisherImportance(Attribution):
     """Per degradation: Σ_kernel of the diagonal empirical Fisher on D's inputs at θ, times (θ − θ̄)²."""
 
     name, label, colour = "fisher", "Fisher", COLORBLIND[5]
+    order = 60
     inputs = ("gt", "degraded")
     paper = False
 

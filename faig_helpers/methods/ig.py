@@ -12,7 +12,10 @@ from torch import nn
 
 from ..colours import COLORBLIND
 from ..degradations import DatasetRoot
-from .base import ADAPTIVE_CHANGE, Attribution, Change, FilterScores, Refiner, check_finite, register
+from .base import Attribution, FilterScores
+from .numerics import check_finite
+from .refine import ADAPTIVE_CHANGE, Change, Refiner
+from .registry import register
 
 __all__ = ["IntegratedGradients"]
 
@@ -22,6 +25,7 @@ class IntegratedGradients(Attribution):
     """IG baseline of the paper: per filter Σ_kernel |Σ_k w_k ∇_θ Σ f_θ(x(α_k))|, per degradation."""
 
     name, label, colour = "ig", "IG", COLORBLIND[1]
+    order = 20
     inputs = ("clean", "degraded")
     batch_size = 32  # path points per forward pass
 

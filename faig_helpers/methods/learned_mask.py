@@ -20,7 +20,10 @@ from tqdm.auto import tqdm
 from ..colours import COLORBLIND
 from ..degradations import DatasetRoot, degradation_set
 from ..errors import AttributionError
-from .base import DEFAULT_QUADRATURE, DEFAULT_STEPS, Attribution, FilterScores, check_finite, register
+from .base import Attribution, FilterScores
+from .numerics import check_finite
+from .refine import DEFAULT_QUADRATURE, DEFAULT_STEPS
+from .registry import register
 
 __all__ = ["LearnedMask"]
 
@@ -31,6 +34,7 @@ class LearnedMask(Attribution):
     with a sparsity penalty; ranking = descending s."""
 
     name, label, colour = "mask", "learned mask", COLORBLIND[6]
+    order = 70
     inputs = ("gt", "degraded")
     paper = False
     steps, lr, sparsity = 60, 0.05, 0.1

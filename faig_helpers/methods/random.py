@@ -6,7 +6,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..colours import COLORBLIND
-from .base import Attribution, FilterScores, register
+from .base import Attribution, FilterScores
+from .registry import register
 
 __all__ = ["RandomFilters"]
 
@@ -16,6 +17,7 @@ class RandomFilters(Attribution):
     """Random baseline: independent seeded permutations, one per degradation, drawn in the set's order."""
 
     name, label, colour = "random", "random", COLORBLIND[7]
+    order = 40
     inputs = ()
 
     def settings(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> dict:

@@ -8,7 +8,8 @@ One ranking for every degradation; no images.
 from __future__ import annotations
 
 from ..colours import COLORBLIND
-from .base import Attribution, FilterScores, register
+from .base import Attribution, FilterScores
+from .registry import register
 
 __all__ = ["TaskVectorMagnitude"]
 
@@ -18,6 +19,7 @@ class TaskVectorMagnitude(Attribution):
     """TIES's trim per filter: Σ_kernel |θ − θ̄|, one order for all degradations."""
 
     name, label, colour = "task_vector", "|τ| (TIES)", COLORBLIND[4]
+    order = 50
     inputs = ()
     paper = False  # a localizer of the model-merging field, not one of the paper's comparisons
 

@@ -20,8 +20,9 @@ import numpy as np
 import torch
 
 from ..degradations import degradation
-from ..errors import ImageError
-from ..images import rgb_to_luma
+from ..errors import ConfigError, ImageError
+from ..images import luma
+from ..registry import Registry
 
 __all__ = ["laplacian_variance", "noise_sigma_mad", "jpeg_blockiness", "Statistic", "CLASSICAL",
            "classical_statistic", "classical_scores"]
@@ -29,20 +30,10 @@ __all__ = ["laplacian_variance", "noise_sigma_mad", "jpeg_blockiness", "Statisti
 Image = torch.Tensor | np.ndarray
 
 
-def _luma(img: Image) -> np.ndarray:
-    """(1, 3, H, W) / (3, H, W) tensor or HWC array → 2-D luma, float64."""
-    if isinstance(img, torch.Tensor):
-        t = img.detach().cpu().double()
-        t = t[0] if t.ndim == 4 else t
-        return rgb_to_luma(t, channel_dim=0).numpy()
-    a = np.asarray(img, dtype=np.float64)
-    return a if a.ndim == 2 else rgb_to_luma(a, channel_dim=2)
-
-
 def laplacian_variance(img: Image) -> float:
     """var(∇²Y): the variance of the 4-neighbour Laplacian of the luma on the interior (the classical
     focus measure: blur lowers it, noise raises it)."""
-    y = _luma(img)
+    y = luma(img)
     if min(y.shape) < 3:
         raise ImageError(f"image of {y.shape} pixels is too small for a Laplacian")
     lap = y[:-2, 1:-1] + y[2:, 1:-1] + y[1:-1, :-2] + y[1:-1, 2:] - 4 * y[1:-1, 1:-1]
@@ -82,7 +73,7 @@ def jpeg_blockiness(img: Image, block: int = 8) -> float:
     (mean |Y[:, j+1] − Y[:, j]| over j ≡ φ (mod 8) + ε) / (the same mean over the other j + ε), ε = 10⁻⁶
     (B_v on rows): ≈ 1 without a block grid, > 1 when steps line up on one (JPEG). The phase is searched, so a crop of a
     JPEG image, whose grid need not start at its corner, is measured as well."""
-    y = _luma(img)
+    y = luma(img)
     if min(y.shape) < block + 1:
         raise ImageError(f"image of {y.shape} pixels is too small for a {block}×{block} block grid (need "
                          f"{block + 1})")
@@ -103,13 +94,15 @@ class Statistic:
         return float(self.fn(img))
 
 
-#: the classical estimators, by operator: a new operator's estimator is one entry here
-CLASSICAL: dict[str, Statistic] = {s.operator: s for s in (
+#: the classical estimators, by operator: a new operator's estimator is one ``CLASSICAL.register(Statistic(...))``
+CLASSICAL: Registry[Statistic] = Registry("classical estimator", ConfigError)
+for _s in (
     Statistic("blur", "−log₁₀ var(∇²Y)", "neg_log10_laplacian_var",
               lambda x: -math.log10(max(laplacian_variance(x), 1e-300))),
     Statistic("noise", "σ̂ = median|HH| / 0.6745", "noise_sigma_mad", noise_sigma_mad),
     Statistic("jpeg", "8×8 blockiness", "jpeg_blockiness", jpeg_blockiness),
-)}
+):
+    CLASSICAL.register(_s, name=_s.operator)
 
 
 def classical_statistic(name: str) -> Statistic | None:

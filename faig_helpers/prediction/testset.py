@@ -32,8 +32,7 @@ import torch
 from ..degradations import (BLUR_KERNEL, CLEAN, OPERATORS, DatasetRoot, Degradation, degradation, degradation_set,
                             quantize, seeded_generator)
 from ..errors import ConfigError, ImageError
-from ..images import to_tensor
-from .classical import _luma
+from ..images import luma, to_tensor
 
 __all__ = ["DegradedInput", "InputSet", "pick_crops", "heldout_photos", "load_photos", "hr_window", "input_variants",
            "build_test_set", "calibration_inputs"]
@@ -181,7 +180,7 @@ def pick_crops(photos: Mapping[str, np.ndarray], size: int, per_photo: int, seed
             top, left = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
             box = (top, left, size, size)
             crop = img[top:top + size, left:left + size]
-            if any(_overlaps(box, b) for b in taken) or _luma(crop).std() < min_std:
+            if any(_overlaps(box, b) for b in taken) or luma(crop).std() < min_std:
                 continue
             taken.append(box)
             out[f"{name.rsplit('.', 1)[0]}_{top}_{left}"] = crop
