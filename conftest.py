@@ -24,6 +24,29 @@ def _git_status() -> str | None:
         return None
 
 
+_DOCTEST_NAMES: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _doctest_names(request, doctest_namespace):
+    """The names the package's ``>>>`` examples use: ``fl``, ``torch``, ``np`` and the embedded SRResNet pair —
+    ``baseline``, ``target``, ``data`` (one evaluation image, 12-px LR crop) and one of its inputs ``x``."""
+    if not isinstance(request.node, pytest.DoctestItem):
+        return
+    if not _DOCTEST_NAMES:
+        import numpy as np
+        import torch
+
+        import faig_helpers as fl
+        from faig_helpers.embedded import DATASET_ROOT, pair_paths
+
+        baseline, target = fl.load_pair(*pair_paths("srresnet"))
+        data = fl.load_dataset(DATASET_ROOT, clean=False).subset(1, 12)
+        _DOCTEST_NAMES.update(fl=fl, torch=torch, np=np, baseline=baseline, target=target, data=data,
+                              x=data.inputs["blur"][0])
+    doctest_namespace.update(_DOCTEST_NAMES)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: minutes-long end-to-end tests (deselect with -m 'not slow')")
 

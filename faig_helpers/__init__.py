@@ -1,12 +1,12 @@
 """FAIG Lab: find, test, map and modulate the filters a blind SR network uses for one degradation
 (FAIG, NeurIPS 2021). This is the public API — what notebooks and scripts import, as
 ``import faig_helpers as fl`` or ``from faig_helpers import …``; the submodules (one per concept) are
-the implementation. See README.md.
+the implementation. See README.md. In a notebook (minutes: it ranks the embedded default)::
 
->>> import faig_helpers as fl
->>> lab = fl.setup()                                   # the embedded default, ranked with every method
->>> s = lab.rankings["srresnet"]["faig"]
->>> fl.FilterModulator(*lab.pair.models).substitute(s.top("blur", 1.0))(x)
+    import faig_helpers as fl
+    lab = fl.setup()                                   # the embedded default, ranked with every method
+    s = lab.rankings["srresnet"]["faig"]
+    fl.FilterModulator(*lab.pair.models).substitute(s.top("blur", 1.0))(x)
 
 The names load lazily (PEP 562): ``import faig_helpers`` costs no more than what is used, so
 ``python -m faig_helpers rank`` never imports matplotlib or seaborn.

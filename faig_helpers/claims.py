@@ -5,8 +5,13 @@ reading for when it does not. A researcher's own pair gets ✗ marks, never an e
 embedded default's tables are pinned by nbval comparing the printed output.
 
 >>> c = Claims("srresnet")
+>>> gain = 0.8
 >>> c.add("target deblurs", gain > 1.5, f"gain {gain:+.2f} dB", "the target barely learned deblurring")
+False
 >>> c.show()
+✗ srresnet  target deblurs  gain +0.80 dB
+    → the target barely learned deblurring
+0 of 1 claims hold
 """
 from __future__ import annotations
 

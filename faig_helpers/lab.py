@@ -1,12 +1,13 @@
 """The one notebook set-up: from the common parameters to models, data, filter indices, rankings and
 output folders.
 
-Every notebook starts with the same parameters (papermill convention) and passes them here:
+Every notebook starts with the same parameters (papermill convention) and passes them here (minutes: it
+ranks)::
 
->>> lab = setup(pairs=None, net=None, dataset_root=None, dataset_name=None, degradations=None,
-...             results_dir=None, figures_dir=None, device=None, methods=None, n_steps=None, quadrature=None)
->>> p = lab.pair                     # the pair single-pair views show (``net``; default the first)
->>> p.baseline, p.target, p.index, p.data, lab.rankings[p.name]["faig"]
+    lab = setup(pairs=None, net=None, dataset_root=None, dataset_name=None, degradations=None,
+                results_dir=None, figures_dir=None, device=None, methods=None, n_steps=None, quadrature=None)
+    p = lab.pair                     # the pair single-pair views show (``net``; default the first)
+    p.baseline, p.target, p.index, p.data, lab.rankings[p.name]["faig"]
 
 * ``pairs``: None = the embedded default; else name → (baseline, target), each a checkpoint path, a
   BasicSR experiment folder or an ``nn.Module``; or name → {'baseline': …, 'target': …, 'dataset_root':

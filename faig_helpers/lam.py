@@ -17,8 +17,12 @@ DI = (1 − Gini(map)) × 100 (larger: the network uses a wider area). Blurs use
 ``filter2D``. Any network the lab loads, any scale and device; for a pair and a filter set, the maps of the
 target, of the target with the set substituted and of the baseline (:func:`pair_maps`).
 
->>> r = local_attribution_map(model, lr, box=(40, 40, 16))
->>> r.map, r.di
+>>> from faig_helpers.archs import SRVGGNetCompact
+>>> model = SRVGGNetCompact(num_feat=8, num_conv=2, upscale=2).eval()
+>>> lr = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+>>> r = local_attribution_map(model, lr, box=(8, 8, 8), fold=5)   # box (x, y, size) in output pixels
+>>> r.map.shape, bool(r.map.min() >= 0), 0 <= r.di <= 100
+((16, 16), True, True)
 """
 from __future__ import annotations
 

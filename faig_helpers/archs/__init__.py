@@ -10,9 +10,13 @@ Built in, with the parameter names of the originals so their checkpoints load st
 Anything else loads through spandrel (``faig-lab[spandrel]``, see :mod:`.spandrel_fallback`), or is passed as
 an ``nn.Module``. A network spec is BasicSR's ``network_g`` dict: ``{'type': 'RRDBNet', **kwargs}``.
 
->>> describe(sd)                    # {'type': 'RRDBNet', 'num_in_ch': 3, ..., 'num_grow_ch': 32}
+>>> sd = RRDBNet(num_feat=8, num_block=1, num_grow_ch=4).state_dict()
+>>> spec = describe(sd)
+>>> spec["type"], spec["num_feat"], spec["num_grow_ch"]
+('RRDBNet', 8, 4)
 >>> net = build_from_state_dict(sd)  # built, loaded strictly, eval mode
->>> model_scale(net)                 # 4
+>>> model_scale(net)
+4
 
 A new network is one file with a class decorated by :func:`register_arch` (and a classmethod
 ``kwargs_from_state_dict(sd) -> dict | None`` so that its checkpoints are recognised), imported below.

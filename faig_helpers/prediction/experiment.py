@@ -1,10 +1,10 @@
 """One pair's prediction experiment: the per-input attributions of the test and calibration inputs, and
 the overlap scores, calibrated thresholds and classical statistics every table of notebook 05 is built
-from (:mod:`.tables`).
+from (:mod:`.tables`); in notebook 05 (minutes: per-input attributions)::
 
->>> p = prediction_experiment(pair, lab.rankings[pair.name], tests, calibration_inputs(pair.data, 24))
->>> p.overlaps("faig")["blur"]            # OS(x, blur) of every test input, F_x from f_θ(x)
->>> p.calibrated_threshold("blur")        # T_blur calibrated on the dataset root's images
+    p = prediction_experiment(pair, lab.rankings[pair.name], tests, calibration_inputs(pair.data, 24))
+    p.overlaps("faig")["blur"]            # OS(x, blur) of every test input, F_x from f_θ(x)
+    p.calibrated_threshold("blur")        # T_blur calibrated on the dataset root's images
 """
 from __future__ import annotations
 
