@@ -33,7 +33,7 @@ from .errors import ConfigError
 from .evaluation import restore_all
 from .filters import FilterIndex
 from .io_utils import atomic_write_text, tensor_digest
-from .metrics import colour_shift, output_difference, psnr
+from .metrics import measure
 from .methods import FilterScores
 from .methods.faig import scores_of
 from .modulation import FilterModulator
@@ -101,14 +101,11 @@ def substitution_quality(baselines: Mapping[str, nn.Module], target: nn.Module,
             mod.substitute(rankings[name].top(deg, percent))
             for inp in data.degradations:
                 outs = restore_all(mod, data[inp])
-                pairs = list(zip(outs, ref[inp], data.gt))
                 rows.append(dict(baseline=name, masked=deg, input=degradation(inp).input, input_degradation=inp,
-                                 psnr=float(np.mean([psnr(o, g, data.scale) for o, _, g in pairs])),
-                                 output_difference=float(np.mean([output_difference(o, r)[0] for o, r, _ in pairs])),
-                                 colour_shift=float(np.mean([colour_shift(o, r)[0] for o, r, _ in pairs])),
+                                 **measure(outs, ref[inp], data.gt, data.scale),
                                  mean_intensity=float(np.mean([_levels(o).mean() for o in outs])),
                                  intensity_change=float(np.mean([(_levels(o) - _levels(r)).mean()
-                                                                 for o, r, _ in pairs]))))
+                                                                 for o, r in zip(outs, ref[inp])]))))
         mod.reset()
     return pd.DataFrame(rows)
 

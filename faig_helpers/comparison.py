@@ -28,7 +28,7 @@ from .evaluation import restore_all
 from .images import to_image, write_image
 from .io_utils import atomic_save_npy, atomic_write_text
 from .layout import Layout
-from .metrics import colour_shift, gradient_map, output_difference, psnr
+from .metrics import gradient_map, measure
 from .methods import FilterScores
 from .modulation import FilterModulator
 from .plots import method_label
@@ -49,7 +49,7 @@ def compare(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, Filte
     mod = FilterModulator(baseline, target, device=device)
     degs = data.degradations
     ref_out = {d: restore_all(mod.reset(), data[d]) for d in degs}
-    ref_psnr = {d: float(np.mean([psnr(o, g, data.scale) for o, g in zip(ref_out[d], data.gt)])) for d in degs}
+    ref_psnr = {d: measure(ref_out[d], gt=data.gt, scale=data.scale)["psnr"] for d in degs}
     if save is not None:
         _save(save, "targetmodel-sr", None, data.names, ref_out, mode)
     rows = []
@@ -63,13 +63,10 @@ def compare(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, Filte
             seen[key] = {d: restore_all(mod, data[d]) for d in degs}
         for d in degs:
             outs = seen[key][d]
-            quality = float(np.mean([psnr(o, g, data.scale) for o, g in zip(outs, data.gt)]))
+            row = measure(outs, ref_out[d], data.gt, data.scale, mode)
             rows.append(dict(method=method, proportion=p, filters=len(idx), masked=deg, input=degradation(d).input,
-                             input_degradation=d,
-                             output_difference=float(np.mean([output_difference(o, r, mode)[0]
-                                                              for o, r in zip(outs, ref_out[d])])),
-                             colour_shift=float(np.mean([colour_shift(o, r)[0] for o, r in zip(outs, ref_out[d])])),
-                             psnr=quality, psnr_lost=ref_psnr[d] - quality))
+                             input_degradation=d, output_difference=row["output_difference"],
+                             colour_shift=row["colour_shift"], psnr=row["psnr"], psnr_lost=ref_psnr[d] - row["psnr"]))
             if save is not None and (save_proportions is None or p in save_proportions):
                 _save(save, method, (len(idx), deg), data.names, {d: outs}, mode)
         uses[key] -= 1

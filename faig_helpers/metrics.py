@@ -22,6 +22,8 @@ PSNR and SSIM as the SR literature reports them (BasicSR 1.4.x ``calculate_psnr`
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 import torch
@@ -32,7 +34,7 @@ from .errors import ConfigError
 from .images import rgb_to_luma
 
 __all__ = ["psnr", "ssim", "calculate_psnr", "calculate_ssim", "to_y_channel", "gradient_map", "output_difference",
-           "colour_shift", "MODES", "INPUT_ORDERS"]
+           "colour_shift", "measure", "MODES", "INPUT_ORDERS"]
 
 MODES = ("gray", "original")
 
@@ -212,3 +214,23 @@ def colour_shift(out: torch.Tensor, ref: torch.Tensor) -> np.ndarray:
                          f"and {tuple(ref.shape)}")
     a, b = quantize(out.detach().float().cpu()).double(), quantize(ref.detach().float().cpu()).double()
     return ((a.mean(dim=(2, 3)) - b.mean(dim=(2, 3))).abs().amax(dim=1) * 255).numpy()
+
+
+def measure(outputs: Sequence[torch.Tensor], reference: Sequence[torch.Tensor] | None = None,
+            gt: Sequence[torch.Tensor] | None = None, scale: int = 0, mode: str = "gray") -> dict[str, float]:
+    """The row every experiment reports for a model's ``outputs`` on some inputs, averaged over images: with
+    ``gt``, ``psnr`` (dB, RGB, border = ``scale``); with ``reference`` (e.g. the target's outputs on the same
+    inputs), ``output_difference`` (:func:`output_difference`, ``mode``) and ``colour_shift`` (8-bit levels).
+
+    >>> x = torch.full((1, 3, 8, 8), 0.5)
+    >>> {k: round(v, 2) for k, v in measure([x + 4 / 255], reference=[x], gt=[x]).items()}
+    {'psnr': 36.09, 'output_difference': 0.12, 'colour_shift': 4.0}
+    """
+    row = {}
+    if gt is not None:
+        row["psnr"] = float(np.mean([psnr(o, g, scale) for o, g in zip(outputs, gt)]))
+    if reference is not None:
+        row["output_difference"] = float(np.mean([output_difference(o, r, mode)[0]
+                                                  for o, r in zip(outputs, reference)]))
+        row["colour_shift"] = float(np.mean([colour_shift(o, r)[0] for o, r in zip(outputs, reference)]))
+    return row

@@ -33,7 +33,7 @@ from .errors import ConfigError
 from .evaluation import restore_all
 from .filters import FilterIndex, top_count
 from .images import to_image
-from .metrics import colour_shift, output_difference, psnr
+from .metrics import measure
 from .methods import FilterScores
 from .parameter_path import ParameterPath
 
@@ -125,10 +125,6 @@ class FilterModulator:
         return self.path(x, self._params).cpu()
 
 
-def _mean(outs: list[torch.Tensor], refs: list[torch.Tensor], fn: Callable) -> float:
-    return float(np.mean([fn(o, r) for o, r in zip(outs, refs)]))
-
-
 def lambda_sweep(mod: FilterModulator, scores: FilterScores, data: DatasetRoot, lambdas: Sequence[float],
                  proportion: float = 1.0, example: Callable[[str], torch.Tensor] | None = None
                  ) -> tuple[pd.DataFrame, dict[str, list[np.ndarray]]]:
@@ -144,9 +140,7 @@ def lambda_sweep(mod: FilterModulator, scores: FilterScores, data: DatasetRoot, 
             for inp in data.degradations:
                 outs = restore_all(mod, data[inp])
                 rows.append(dict(filters=deg, lam=float(lam), input=degradation(inp).input,
-                                 psnr=_mean(outs, data.gt, lambda o, g: psnr(o, g, data.scale)),
-                                 output_difference=_mean(outs, ref[inp], lambda o, r: output_difference(o, r)[0]),
-                                 colour_shift=_mean(outs, ref[inp], lambda o, r: colour_shift(o, r)[0])))
+                                 **measure(outs, ref[inp], data.gt, data.scale)))
             if example is not None:
                 grids[deg].append(to_image(mod(example(deg))))
     mod.reset()
@@ -163,9 +157,7 @@ def dni_sweep(mod: FilterModulator, data: DatasetRoot, lambdas: Sequence[float])
         for inp in data.degradations:
             outs = restore_all(mod, data[inp])
             rows.append(dict(filters="all", lam=float(lam), input=degradation(inp).input,
-                             psnr=_mean(outs, data.gt, lambda o, g: psnr(o, g, data.scale)),
-                             output_difference=_mean(outs, ref[inp], lambda o, r: output_difference(o, r)[0]),
-                             colour_shift=_mean(outs, ref[inp], lambda o, r: colour_shift(o, r)[0])))
+                             **measure(outs, ref[inp], data.gt, data.scale)))
     mod.reset()
     return pd.DataFrame(rows)
 
@@ -185,7 +177,8 @@ def reference_sweep(mod: FilterModulator, index: np.ndarray, data: DatasetRoot, 
             outs = restore_all(mod, xs)
             for name, ys in {**refs, "ground truth": data.gt}.items():
                 rows.append(dict(method=method, lam=float(lam), reference=name,
-                                 psnr=_mean(outs, ys, lambda o, r: psnr(o.clamp(0, 1), r.clamp(0, 1), data.scale))))
+                                 psnr=measure([o.clamp(0, 1) for o in outs], gt=[y.clamp(0, 1) for y in ys],
+                                              scale=data.scale)["psnr"]))
     mod.reset()
     return pd.DataFrame(rows)
 

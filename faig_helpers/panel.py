@@ -17,7 +17,7 @@ from torch import nn
 from .degradations import DatasetRoot, degradation
 from .errors import ConfigError
 from .images import crop, crop_box, to_image, to_uint8, upscale_nearest
-from .metrics import colour_shift, output_difference, psnr
+from .metrics import measure, psnr
 from .methods import FilterScores
 from .modulation import FilterModulator, dni_state_dict, modulated_state_dict
 
@@ -75,10 +75,10 @@ class ModulationPanel:
             idx = self.scores.top(d, proportion)
             out = self.mod.modulate(idx, lam)(x)
         gt, s = self.ground_truth(d, image), self.data.scale
+        m = measure([out], [target], [gt], s)
         return dict(input=to_image(upscale_nearest(x, s)), output=to_image(out), target=to_image(target),
-                    output_tensor=out, filters=len(idx), psnr=psnr(out, gt, s), psnr_target=psnr(target, gt, s),
-                    difference=float(output_difference(out, target)[0]),
-                    colour_shift=float(colour_shift(out, target)[0]))
+                    output_tensor=out, filters=len(idx), psnr=m["psnr"], psnr_target=psnr(target, gt, s),
+                    difference=m["output_difference"], colour_shift=m["colour_shift"])
 
     def state_dict(self, lam: float, degradation_name: str | None = None, proportion: float = 1.0,
                    mode: str = "faig") -> dict[str, torch.Tensor]:

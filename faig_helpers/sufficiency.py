@@ -28,7 +28,7 @@ from .comparison import specificity
 from .degradations import DatasetRoot, degradation
 from .evaluation import restore_all
 from .filters import FilterIndex, top_count
-from .metrics import colour_shift, output_difference, psnr
+from .metrics import measure
 from .methods import FilterScores
 from .modulation import FilterModulator
 
@@ -39,7 +39,7 @@ MIN_GAIN = 0.05
 
 
 def _psnr(outs: list[torch.Tensor], data: DatasetRoot) -> float:
-    return float(np.mean([psnr(o, g, data.scale) for o, g in zip(outs, data.gt)]))
+    return measure(outs, gt=data.gt, scale=data.scale)["psnr"]
 
 
 def _inputs(data: DatasetRoot) -> list[str]:
@@ -66,16 +66,13 @@ def graft(baseline: nn.Module, target: nn.Module, rankings: Mapping[str, FilterS
                 mod.substitute(scores.top(g, p))
                 for d in kinds:
                     outs = restore_all(mod, data[d])
-                    q, gain = _psnr(outs, data), pt[d] - pb[d]
+                    q, gain, m = _psnr(outs, data), pt[d] - pb[d], measure(outs, tgt_out[d])
                     rows.append(dict(method=method, proportion=p, grafted=g, input_degradation=d,
                                      input="clean" if d == "clean" else degradation(d).input, psnr=q,
                                      psnr_baseline=pb[d], psnr_target=pt[d],
                                      share=(q - pb[d]) / gain if gain >= MIN_GAIN else np.nan,
                                      note="" if gain >= MIN_GAIN else f"the target gains {gain:+.2f} dB here: no share",
-                                     colour_shift=float(np.mean([colour_shift(o, r)[0]
-                                                                 for o, r in zip(outs, tgt_out[d])])),
-                                     output_difference=float(np.mean([output_difference(o, r)[0]
-                                                                      for o, r in zip(outs, tgt_out[d])]))))
+                                     colour_shift=m["colour_shift"], output_difference=m["output_difference"]))
     mod.reset()
     return pd.DataFrame(rows)
 
@@ -165,6 +162,5 @@ def unit_variants(baseline: nn.Module, target: nn.Module, scores: FilterScores, 
         for d in kinds:
             outs = restore_all(model, data[d])
             rows.append(dict(unit=label, input="clean" if d == "clean" else degradation(d).input,
-                             psnr=_psnr(outs, data),
-                             colour_shift=float(np.mean([colour_shift(o, r)[0] for o, r in zip(outs, ref[d])]))))
+                             psnr=_psnr(outs, data), colour_shift=measure(outs, ref[d])["colour_shift"]))
     return pd.DataFrame(rows)
