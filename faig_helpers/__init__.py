@@ -85,7 +85,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "modulated_state_dict": ("modulation", "modulated_state_dict"), "lambda_sweep": ("modulation", "lambda_sweep"),
     "dni_state_dict": ("modulation", "dni_state_dict"), "dni_sweep": ("modulation", "dni_sweep"),
     "matched_strength": ("modulation", "matched_strength"), "export_modulated": ("modulation", "export_modulated"),
-    "ranking_top": ("modulation", "ranking_top"), "reference_sweep": ("modulation", "reference_sweep"),
+    "ranking_top": ("rankings", "ranking_top"), "reference_sweep": ("modulation", "reference_sweep"),
     # panel
     "ModulationPanel": ("panel", "ModulationPanel"),
     # metrics
@@ -115,7 +115,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "Checkpoint": ("sweeps", "Checkpoint"), "CheckpointSweep": ("sweeps", "CheckpointSweep"),
     "embedded_sweep": ("sweeps", "embedded_sweep"), "setup_sweep": ("sweeps", "setup_sweep"),
     # prediction
-    "top_sets": ("prediction", "top_sets"), "overlap_score": ("prediction", "overlap_score"),
+    "overlap_score": ("prediction", "overlap_score"),
     "overlap_scores": ("prediction", "overlap_scores"), "predict": ("prediction", "predict"),
     "accuracy": ("prediction", "accuracy"), "accuracy_curve": ("prediction", "accuracy_curve"),
     "auc": ("prediction", "auc"), "roc_curve": ("prediction", "roc_curve"),

@@ -30,13 +30,19 @@ def top_count(n_filters: int, percent: float) -> int:
 
 
 def ranking_from_scores(scores: np.ndarray) -> np.ndarray:
-    """Filter indices sorted by descending score (stable: ties keep index order)."""
-    return np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    """Filter indices sorted by descending score (stable: ties keep index order), along the last axis."""
+    return np.argsort(-np.asarray(scores, dtype=np.float64), axis=-1, kind="stable")
 
 
 def top_set(scores: np.ndarray, percent: float) -> np.ndarray:
-    """The top-p% filters of a score vector, most important first (k = :func:`top_count`)."""
-    return ranking_from_scores(scores)[:top_count(len(scores), percent)]
+    """The top-p% filters of a score vector, most important first (k = :func:`top_count`) — the one top-k of the
+    lab; for an (n, n_filters) array, each row's set, (n, k).
+
+    >>> top_set(np.array([[0.1, 3.0, 2.0, 3.0], [4.0, 0.0, 0.0, 1.0]]), 50).tolist()   # ties: index order
+    [[1, 3], [0, 3]]
+    """
+    scores = np.asarray(scores)
+    return ranking_from_scores(scores)[..., :top_count(scores.shape[-1], percent)]
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -31,14 +31,15 @@ from torch import nn
 from .degradations import DatasetRoot, degradation
 from .errors import ConfigError
 from .evaluation import restore_all
-from .filters import FilterIndex, top_count
+from .filters import FilterIndex
 from .images import to_image
 from .metrics import measure
 from .methods import FilterScores
 from .parameter_path import ParameterPath
+from .rankings import ranking_top
 
 __all__ = ["modulated_state_dict", "FilterModulator", "lambda_sweep", "dni_state_dict", "dni_sweep", "reference_sweep",
-           "matched_strength", "export_modulated", "ranking_top"]
+           "matched_strength", "export_modulated"]
 
 
 def modulated_state_dict(baseline: Mapping[str, torch.Tensor], target: Mapping[str, torch.Tensor],
@@ -244,39 +245,13 @@ def matched_strength(filter_sweep: pd.DataFrame, whole_sweep: pd.DataFrame, degr
     return out
 
 
-def ranking_top(ranking, degradation_name: str | None, percent: float, n_filters: int) -> np.ndarray:
-    """The top-p% filters (k = :func:`~faig_helpers.filters.top_count`) of a ranking given as
-    :class:`FilterScores`, an array of global indices (most important first), a ``{D}_index.txt`` file or
-    a folder holding ``{degradation}_index.txt``."""
-    from .rankings import load_ranking
-
-    k = top_count(n_filters, percent)
-    if isinstance(ranking, FilterScores):
-        if degradation_name is None:
-            raise ConfigError("a FilterScores ranking needs the degradation whose filters are modulated")
-        if len(ranking) != n_filters:
-            raise ConfigError(f"the ranking has {len(ranking)} filters, the network {n_filters}")
-        return ranking.top(degradation_name, percent)
-    if isinstance(ranking, (str, os.PathLike)):
-        path = Path(ranking)
-        if path.is_dir():
-            if degradation_name is None:
-                raise ConfigError(f"{path}: a ranking folder needs the degradation (which {{D}}_index.txt)")
-            path = path / f"{degradation_name}_index.txt"
-        return load_ranking(path, n_filters)[:k]
-    order = np.asarray(ranking, dtype=np.int64)
-    if order.ndim != 1 or len(order) != n_filters or not np.array_equal(np.sort(order), np.arange(n_filters)):
-        raise ConfigError(f"a ranking array must be a permutation of 0..{n_filters - 1}, got shape {order.shape}")
-    return order[:k]
-
-
 def export_modulated(baseline, target, out: str | os.PathLike, lam: float, *, degradation_name: str | None = None,
                      percent: float = 1.0, ranking=None, dni: bool = False, arch: Mapping | str | None = None
                      ) -> Path:
     """Write a modulated model as a BasicSR checkpoint (``params_ema`` and ``params``, the target's keys):
-    the top-``percent``% filters of ``ranking`` (see :func:`ranking_top`) for ``degradation_name`` become
-    λ·θ + (1−λ)·θ̄, every other tensor the target's; with ``dni`` every floating tensor is λ·θ + (1−λ)·θ̄
-    (no ranking needed). ``baseline``/``target``: models or any checkpoint source of
+    the top-``percent``% filters of ``ranking`` (:func:`~faig_helpers.rankings.ranking_top`) for
+    ``degradation_name`` become λ·θ + (1−λ)·θ̄, every other tensor the target's; with ``dni`` every floating
+    tensor is λ·θ + (1−λ)·θ̄ (no ranking needed). ``baseline``/``target``: models or any checkpoint source of
     :func:`~faig_helpers.checkpoint.load_pair`."""
     from .checkpoint import load_pair, save_checkpoint
 

@@ -20,13 +20,15 @@ from torch import nn
 
 from .degradations import PAPER_SET, DatasetRoot, degradation_set
 from .engines import Engine, open_engine
-from .errors import RankingError
+from .errors import ConfigError, RankingError
+from .filters import top_count
 from .io_utils import atomic_path, atomic_save_npy, atomic_write_text, tensor_digest
 from .layout import Layout
 from .methods import (DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, Attribution, FilterScores, method_class,
                       resolve_methods)
 
-__all__ = ["RankingError", "INCOMPLETE", "find_ranking_dir", "save_rankings", "load_ranking", "load_scores",
+__all__ = ["RankingError", "INCOMPLETE", "ranking_top",
+           "find_ranking_dir", "save_rankings", "load_ranking", "load_scores",
            "rank_all", "models_digest", "images_digest", "ranking_meta", "reuse_ranking"]
 
 #: marker of a folder whose files are being written
@@ -204,3 +206,27 @@ def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *
                                                       dict(meta, convergence=report) if report else meta))
             out[name] = scores
     return out
+
+
+def ranking_top(ranking, degradation_name: str | None, percent: float, n_filters: int) -> np.ndarray:
+    """The top-p% filters (k = :func:`~faig_helpers.filters.top_count`) of a ranking given as
+    :class:`FilterScores`, an array of global indices (most important first), a ``{D}_index.txt`` file or
+    a folder holding ``{degradation}_index.txt``."""
+    k = top_count(n_filters, percent)
+    if isinstance(ranking, FilterScores):
+        if degradation_name is None:
+            raise ConfigError("a FilterScores ranking needs the degradation whose filters are modulated")
+        if len(ranking) != n_filters:
+            raise ConfigError(f"the ranking has {len(ranking)} filters, the network {n_filters}")
+        return ranking.top(degradation_name, percent)
+    if isinstance(ranking, (str, os.PathLike)):
+        path = Path(ranking)
+        if path.is_dir():
+            if degradation_name is None:
+                raise ConfigError(f"{path}: a ranking folder needs the degradation (which {{D}}_index.txt)")
+            path = path / f"{degradation_name}_index.txt"
+        return load_ranking(path, n_filters)[:k]
+    order = np.asarray(ranking, dtype=np.int64)
+    if order.ndim != 1 or len(order) != n_filters or not np.array_equal(np.sort(order), np.arange(n_filters)):
+        raise ConfigError(f"a ranking array must be a permutation of 0..{n_filters - 1}, got shape {order.shape}")
+    return order[:k]

@@ -11,7 +11,7 @@ from faig_helpers.degradations import CLEAN, blur, degradation, downsample, jpeg
 from faig_helpers.embedded import EVAL_SOURCES, TRAIN_SOURCES
 from faig_helpers.engines import LocalEngine
 from faig_helpers.errors import ConfigError, ImageError
-from faig_helpers.filters import top_count
+from faig_helpers.filters import top_count, top_set
 from faig_helpers.methods import FAIG
 from faig_helpers.prediction.testset import _overlaps
 
@@ -45,14 +45,14 @@ def test_overlap_scores_use_each_rows_top_k():
     a[2, [10, 11, 12, 13, 14]] = [1, 1, 1, 1, 2]  # top 4: 14 then the tie 10, 11, 12 (index order)
     f_d = np.array([10, 11, 12, 13])
     assert top_count(n, 2.0) == 4
-    assert pred.top_sets(a, 2.0).tolist() == [[10, 11, 12, 13], [10, 50, 60, 70], [14, 10, 11, 12]]
+    assert top_set(a, 2.0).tolist() == [[10, 11, 12, 13], [10, 50, 60, 70], [14, 10, 11, 12]]
     np.testing.assert_allclose(pred.overlap_scores(f_d, a, 2.0), [1.0, 0.25, 0.75])
     np.testing.assert_allclose(pred.overlap_scores([10, 14], a, 2.0), [0.25, 0.25, 0.5])  # / |F_x| = k
-    for row, s in zip(pred.top_sets(a, 2.0), pred.overlap_scores(f_d, a, 2.0)):
+    for row, s in zip(top_set(a, 2.0), pred.overlap_scores(f_d, a, 2.0)):
         assert pred.overlap_score(f_d, row) == s
     with pytest.raises(ConfigError, match="empty set"):
-        pred.top_sets(a, 0)
-    assert pred.top_sets(a, 0.1).shape == (3, 1)  # any p > 0 selects at least one filter
+        pred.overlap_scores(f_d, a, 0)
+    assert top_set(a, 0.1).shape == (3, 1)  # any p > 0 selects at least one filter
     with_nan = np.vstack([a, np.full(n, np.nan)])  # a row not computed stays NaN
     np.testing.assert_allclose(pred.overlap_scores(f_d, with_nan, 2.0), [1.0, 0.25, 0.75, np.nan])
     order = np.argsort(-np.nan_to_num(with_nan), axis=1, kind="stable")  # a precomputed order gives the same

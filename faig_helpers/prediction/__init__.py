@@ -23,7 +23,7 @@ from .attributions import PSEUDO_TARGETS, input_attributions, pseudo_target
 from .classical import (CLASSICAL, Statistic, classical_scores, classical_statistic, jpeg_blockiness,
                         laplacian_variance, noise_sigma_mad)
 from .experiment import Prediction, prediction_experiment, save_prediction
-from .overlap import overlap_score, overlap_scores, predict, top_sets
+from .overlap import overlap_score, overlap_scores, predict
 from .roc import accuracy, accuracy_curve, auc, calibrate_threshold, confusion, roc_curve
 from .tables import (THRESHOLD_GRID, accuracy_table, auc_table, confusion_table, describe_accuracy, describe_auc,
                      describe_mixed, k_table, mixed_table, prediction_claims, prediction_scores, predictor_table,
@@ -32,7 +32,7 @@ from .testset import (DegradedInput, InputSet, build_test_set, calibration_input
                       input_variants, load_photos, pick_crops)
 
 __all__ = [
-    "top_sets", "overlap_score", "overlap_scores", "predict",
+    "overlap_score", "overlap_scores", "predict",
     "accuracy", "accuracy_curve", "auc", "roc_curve", "calibrate_threshold", "confusion",
     "DegradedInput", "InputSet", "pick_crops", "heldout_photos", "load_photos", "hr_window", "input_variants",
     "build_test_set", "calibration_inputs",

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ConfigError
-from ..filters import top_count
+from ..filters import top_count, top_set
 
-__all__ = ["top_sets", "overlap_score", "overlap_scores", "predict"]
+__all__ = ["overlap_score", "overlap_scores", "predict"]
 
 
 def _k(n_filters: int, percent: float) -> int:
@@ -23,13 +23,6 @@ def _k(n_filters: int, percent: float) -> int:
     if k < 1:
         raise ConfigError(f"top {percent:g}% of {n_filters} filters is an empty set: raise the percentage")
     return k
-
-
-def top_sets(attributions: np.ndarray, percent: float) -> np.ndarray:
-    """Per-input top-k sets F_x: (n_inputs, k) filter indices, each row by descending A_x (stable: ties
-    keep index order, as the rankings), k = ⌊n·p/100⌋ (at least 1)."""
-    a = np.atleast_2d(np.asarray(attributions, dtype=np.float64))
-    return np.argsort(-a, axis=1, kind="stable")[:, :_k(a.shape[1], percent)]
 
 
 def overlap_score(f_d: Sequence[int] | np.ndarray, f_x: Sequence[int] | np.ndarray) -> float:
@@ -50,7 +43,7 @@ def overlap_scores(f_d: Sequence[int] | np.ndarray, attributions: np.ndarray, pe
     k = _k(a.shape[1], percent)
     member = np.zeros(a.shape[1], dtype=bool)
     member[np.asarray(f_d, dtype=np.int64)] = True
-    sets = (order[ok, :k] if order is not None else top_sets(a[ok], percent)) if ok.any() else np.zeros((0, k), int)
+    sets = (order[ok, :k] if order is not None else top_set(a[ok], percent)) if ok.any() else np.zeros((0, k), int)
     out = np.full(len(a), np.nan)
     out[ok] = member[sets].sum(axis=1) / k
     return out
