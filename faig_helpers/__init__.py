@@ -18,7 +18,7 @@ import importlib
 #: public name → (submodule, attribute; None: the submodule itself)
 _EXPORTS: dict[str, tuple[str, str | None]] = {
     # lab
-    "setup": ("lab", "setup"), "Lab": ("lab", "Lab"), "Pair": ("lab", "Pair"),
+    "setup": ("lab", "setup"), "Lab": ("lab", "Lab"), "Pair": ("lab", "Pair"), "Params": ("params", "Params"),
     "resolve_device": ("lab", "resolve_device"),
     # checkpoint
     "load_pair": ("checkpoint", "load_pair"), "load_model": ("checkpoint", "load_model"),
@@ -85,7 +85,8 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "modulated_state_dict": ("modulation", "modulated_state_dict"), "lambda_sweep": ("modulation", "lambda_sweep"),
     "dni_state_dict": ("modulation", "dni_state_dict"), "dni_sweep": ("modulation", "dni_sweep"),
     "matched_strength": ("modulation", "matched_strength"), "export_modulated": ("modulation", "export_modulated"),
-    "ranking_top": ("rankings", "ranking_top"), "reference_sweep": ("modulation", "reference_sweep"),
+    "ranking_top": ("rankings", "ranking_top"), "measure": ("metrics", "measure"),
+    "reference_sweep": ("modulation", "reference_sweep"),
     # panel
     "ModulationPanel": ("panel", "ModulationPanel"),
     # metrics

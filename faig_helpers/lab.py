@@ -1,11 +1,10 @@
 """The one notebook set-up: from the common parameters to models, data, filter indices, rankings and
 output folders.
 
-Every notebook starts with the same parameters (papermill convention) and passes them here (minutes: it
-ranks)::
+Every notebook collects the common parameters (:class:`~faig_helpers.params.Params`, set by name in its
+parameters cell or by papermill) and passes them here (minutes: it ranks)::
 
-    lab = setup(pairs=None, net=None, dataset_root=None, dataset_name=None, degradations=None,
-                results_dir=None, figures_dir=None, device=None, methods=None, n_steps=None, quadrature=None)
+    lab = setup(fl.Params.from_namespace(globals()))   # or setup(pairs=None, net=None, dataset_root=None, …)
     p = lab.pair                     # the pair single-pair views show (``net``; default the first)
     p.baseline, p.target, p.index, p.data, lab.rankings[p.name]["faig"]
 
@@ -42,6 +41,7 @@ from .engines import Engine, make_engine, open_engine
 from .errors import ConfigError
 from .filters import FilterIndex
 from .layout import Layout, output_dirs
+from .params import Params, resolve
 from .methods import (DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, resolve_methods,
                       resolve_precision)
 from .rankings import rank_all
@@ -178,7 +178,7 @@ def _load(entry: dict) -> tuple[nn.Module, nn.Module]:
     return load_pair(b, t, **extra)
 
 
-def setup(pairs: Mapping | None = None, net: str | None = None, dataset_root: str | os.PathLike | None = None,
+def setup(pairs: Mapping | Params | None = None, net: str | None = None, dataset_root: str | os.PathLike | None = None,
           dataset_name: str | None = None, degradations: Sequence[str] | None = None,
           results_dir: str | os.PathLike | None = None, figures_dir: str | os.PathLike | None = None,
           device: str | torch.device | None = None, methods: Sequence[str] | None = None,
@@ -186,12 +186,17 @@ def setup(pairs: Mapping | None = None, net: str | None = None, dataset_root: st
           progress: bool = False, precision: str | None = None, engine: Engine | str | None = None,
           images: int | None = None, crop: int | None = None) -> Lab:
     """Load every pair and its dataset, resolve the output folders and (``rank``) rank every pair with
-    every method, reusing saved rankings of the same models, images and settings (``reuse``). ``images`` /
+    every method, reusing saved rankings of the same models, images and settings (``reuse``); ``pairs`` may be a
+    :class:`~faig_helpers.params.Params` (the notebooks' common parameters; explicit arguments win). ``images`` /
     ``crop``: use only the first ``images`` evaluation images, centre-cropped to ``crop`` LR pixels (raised to
     what each network accepts, :func:`~faig_helpers.archs.fit_crop`), e.g. a quick look at a large network. See
     the module docstring for each parameter; a bad one raises :class:`~faig_helpers.errors.ConfigError`."""
     from .embedded import DATASET_ROOT, default_pairs
 
+    (pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps,
+     quadrature) = resolve(pairs, net=net, dataset_root=dataset_root, dataset_name=dataset_name,
+                           degradations=degradations, results_dir=results_dir, figures_dir=figures_dir,
+                           device=device, methods=methods, n_steps=n_steps, quadrature=quadrature)
     entries = {n: _entry(n, e) for n, e in (default_pairs() if pairs is None else dict(pairs)).items()}
     if pairs is None and dataset_root is not None:  # the embedded models on the user's images
         for e in entries.values():

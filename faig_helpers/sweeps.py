@@ -40,6 +40,7 @@ from .degradations import DatasetRoot, degradation_set, load_dataset
 from .engines import Engine, open_engine
 from .errors import CheckpointError, ConfigError
 from .io_utils import atomic_write_text, tensor_digest
+from .params import Params, resolve
 from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, method_class, resolve_methods
 from .rankings import INCOMPLETE, images_digest, models_digest, ranking_meta, reuse_ranking, save_rankings
 
@@ -299,7 +300,8 @@ def embedded_sweep(check: bool = True) -> dict:
     return sweep
 
 
-def setup_sweep(pairs: Mapping | None = None, net: str | None = None, dataset_root: str | os.PathLike | None = None,
+def setup_sweep(pairs: Mapping | Params | None = None, net: str | None = None,
+                dataset_root: str | os.PathLike | None = None,
                 dataset_name: str | None = None, degradations: Sequence[str] | None = None,
                 results_dir: str | os.PathLike | None = None, figures_dir: str | os.PathLike | None = None,
                 device: str | torch.device | None = None, methods: Sequence[str] | None = None,
@@ -307,7 +309,8 @@ def setup_sweep(pairs: Mapping | None = None, net: str | None = None, dataset_ro
                 baseline: str | os.PathLike | None = None, checkpoints: str | os.PathLike | Sequence | None = None,
                 engine: Engine | str | None = None, max_images: int | None = None, crop: int | None = None,
                 progress: bool = False):
-    """Notebook 06's set-up: the common parameters (as :func:`~faig_helpers.lab.setup`) plus the sweep's own;
+    """Notebook 06's set-up: the common parameters (as :func:`~faig_helpers.lab.setup`, a
+    :class:`~faig_helpers.params.Params` too) plus the sweep's own;
     returns ``(lab, sweep)``: a :class:`~faig_helpers.lab.Lab` with the one pair θ̄ → final checkpoint (its
     data, device, filter index, output folders) and the :class:`CheckpointSweep` of every checkpoint, ranked
     with ``methods`` (None: FAIG only) into ``{results}/sweeps/{net}/{dataset}/``.
@@ -319,6 +322,10 @@ def setup_sweep(pairs: Mapping | None = None, net: str | None = None, dataset_ro
     """
     from .lab import setup
 
+    (pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps,
+     quadrature) = resolve(pairs, net=net, dataset_root=dataset_root, dataset_name=dataset_name,
+                           degradations=degradations, results_dir=results_dir, figures_dir=figures_dir,
+                           device=device, methods=methods, n_steps=n_steps, quadrature=quadrature)
     if pairs is None and baseline is None and checkpoints is None:
         emb = embedded_sweep()
         pairs = {emb["net"]: dict(baseline=emb["baseline"], target=emb["checkpoints"],

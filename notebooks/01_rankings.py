@@ -14,18 +14,10 @@
 # ---
 
 # %% tags=["parameters"]
+# Common parameters, set by name here or by papermill like this notebook's own below (fl.Params): pairs,
+# dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps, quadrature
 # Parameters (papermill: `papermill 01_rankings.ipynb out.ipynb -p dataset_root /my/Set14 ...`)
-pairs = None  # name -> (baseline θ̄, target θ): checkpoints, BasicSR experiment folders; None: the embedded default
 net = None  # the pair single-pair views show (None: the first of `pairs`)
-dataset_root = None  # evaluation root of pairs that name none (None: the embedded default's)
-dataset_name = None  # None: the root's folder name
-degradations = None  # the set ranked (None: the root's own set; the original layout: blur and noise)
-results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
-figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
-device = None  # None: CUDA when available, else the CPU
-methods = None  # None: every registered method
-n_steps = None  # quadrature nodes (None: the library default; for "adaptive" the most it may use; the original: 100)
-quadrature = None  # quadrature rule (None: the library default, "adaptive"; the original: "riemann_left")
 top_percent = 1.0  # size of the "discovered" filter set
 gain_floors = {"blur": 1.5, "noise": 3.0, "jpeg": 0.8}  # dB a target should gain on each input (others: > 0)
 reuse_saved = False  # reuse rankings saved in results_dir for the same checkpoints, images and settings
@@ -78,8 +70,8 @@ import pandas as pd
 import faig_helpers as fl
 
 fl.plots.use_style()
-lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods,
-               n_steps, quadrature, rank=False)
+params = fl.Params.from_namespace(globals())
+lab = fl.setup(params, rank=False)
 check_crop, reference_crop = lab.fit_crop(check_crop), lab.fit_crop(reference_crop)  # ≥ each network's minimum
 for p in lab.pairs.values():
     print(f"{p.name}: {len(p.index)} filters, ×{p.scale}, {len(p.data)} evaluation images of {p.dataset_name} "

@@ -14,17 +14,9 @@
 # ---
 
 # %% tags=["parameters"]
-pairs = None  # name -> (baseline θ̄, target θ): checkpoints, BasicSR experiment folders; None: the embedded default
+# Common parameters, set by name here or by papermill like this notebook's own below (fl.Params): pairs,
+# dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps, quadrature
 net = None  # the pair of the qualitative grid (None: the first of `pairs`)
-dataset_root = None  # evaluation root of pairs that name none (None: the embedded default's)
-dataset_name = None  # None: the root's folder name
-degradations = None  # the set ranked (None: the root's own set; the original layout: blur and noise)
-results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
-figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
-device = None  # None: CUDA when available, else the CPU
-methods = None  # None: every registered method
-n_steps = None  # quadrature nodes (None: the library default); notebook 01's rankings are reused when they match
-quadrature = None  # quadrature rule (None: the library default)
 table_proportions = [1, 3, 5, 10]  # % of filters substituted, as the paper's table
 claim_proportions = [1, 5]  # the cells of the paper's table the claims are checked on
 curve_proportions = [0, 1, 3, 5, 10, 20, 50, 100]
@@ -72,8 +64,8 @@ import pandas as pd
 import faig_helpers as fl
 
 fl.plots.use_style()
-lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods,
-               n_steps, quadrature)
+params = fl.Params.from_namespace(globals())
+lab = fl.setup(params)
 ranked = lab.rankings
 example_crop = lab.fit_crop(example_crop)  # ≥ each network's minimum input
 

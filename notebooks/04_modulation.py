@@ -14,17 +14,9 @@
 # ---
 
 # %% tags=["parameters"]
-pairs = None  # name -> (baseline θ̄, target θ): checkpoints, BasicSR experiment folders; None: the embedded default
+# Common parameters, set by name here or by papermill like this notebook's own below (fl.Params): pairs,
+# dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps, quadrature
 net = None  # the pair modulated (None: the first of `pairs`)
-dataset_root = None  # evaluation root of pairs that name none (None: the embedded default's)
-dataset_name = None  # None: the root's folder name
-degradations = None  # the set ranked (None: the root's own set; the original layout: blur and noise)
-results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
-figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
-device = None  # None: CUDA when available, else the CPU
-methods = None  # None: every registered method (modulation uses `method`'s sets)
-n_steps = None  # used only if notebook 01's rankings are not in results_dir (None: the library default)
-quadrature = None
 method = "faig"  # whose filter sets are modulated
 proportion = 1.0  # % of filters modulated
 lambdas = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5]  # the paper: 16 values
@@ -64,8 +56,8 @@ import torch
 import faig_helpers as fl
 
 fl.plots.use_style()
-lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
-               [method] if methods is None else methods, n_steps, quadrature)
+params = fl.Params.from_namespace(globals(), methods=[method])
+lab = fl.setup(params)
 example_crop = lab.fit_crop(example_crop)  # ≥ each network's minimum input
 p = lab.pair
 scores = lab.rankings[p.name][method]

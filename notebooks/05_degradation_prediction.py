@@ -14,17 +14,9 @@
 # ---
 
 # %% tags=["parameters"]
-pairs = None  # network name -> (baseline θ̄, target θ) checkpoints, BasicSR format (None: the embedded default)
+# Common parameters, set by name here or by papermill like this notebook's own below (fl.Params): pairs,
+# dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps, quadrature
 net = None  # one network of `pairs` (None: every pair)
-dataset_root = None  # the images F_D is found on (None: the embedded default's; notebook 01's rankings are reused)
-dataset_name = None  # its name in the results folder (None: the root's folder name)
-degradations = None  # the degradations predicted (None: the dataset root's own set)
-results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
-figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
-device = None  # e.g. "cuda" (None: CUDA when available, else the CPU)
-methods = None  # rankings whose sets F_D are compared (None: every registered method; must include "faig")
-n_steps = None  # quadrature nodes of the dataset-level rankings (None: the library default)
-quadrature = None  # quadrature rule of the dataset-level rankings (None: the library default)
 input_quadrature = "riemann_middle"  # rule of each per-input attribution F_x (many small inputs: a fixed, cheap rule)
 input_steps = 8  # its nodes; top-1% sets agree with 16 nodes (Jaccard ≈ 0.94 / 0.99)
 top_percent = 1.0  # size of F_D and F_x: k is ⌊n · p / 100⌋ filters
@@ -80,9 +72,8 @@ seed = 0
 import faig_helpers as fl
 
 fl.plots.use_style()
-lab = fl.setup(pairs=pairs, net=net, dataset_root=dataset_root, dataset_name=dataset_name, degradations=degradations,
-               results_dir=results_dir, figures_dir=figures_dir, device=device, methods=methods, n_steps=n_steps,
-               quadrature=quadrature, rank=False)
+params = fl.Params.from_namespace(globals())
+lab = fl.setup(params, rank=False)
 crop_size = lab.fit_crop(crop_size)  # ≥ each network's minimum input
 nets = list(lab.pairs) if net is None else [net]
 lab.rank(nets, progress=False)

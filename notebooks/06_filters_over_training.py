@@ -14,14 +14,12 @@
 # ---
 
 # %% tags=["parameters"]
+# Common parameters, set by name here or by papermill like this notebook's own below (fl.Params): pairs,
+# dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps, quadrature
 pairs = None  # name -> (baseline θ̄, the run: an experiment folder or a glob of checkpoints); None: the embedded sweep
 net = None  # the pair of `pairs` swept (None: the first)
 dataset_root = None  # evaluation root (None: the pair's; the embedded sweep: data/datasets/embedded_jpeg)
-dataset_name = None  # None: the root's folder name
-degradations = None  # the set ranked (None: the root's own set; the original layout: blur and noise)
 results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/ (the sweep: results/sweeps/)
-figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
-device = None  # None: CUDA when available, else the CPU
 methods = None  # None: FAIG only (a sweep ranks every checkpoint)
 n_steps = None  # quadrature nodes (None: 8 with this notebook's default rule, else the library default)
 quadrature = None  # quadrature rule (None here: "riemann_middle", 8 nodes; checked below against the library default)
@@ -66,9 +64,9 @@ import faig_helpers as fl
 fl.plots.use_style()
 sweep_quadrature = quadrature or "riemann_middle"
 sweep_steps = n_steps if n_steps is not None else 8 if sweep_quadrature == "riemann_middle" else None
-lab, sweep = fl.setup_sweep(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
-                            methods, sweep_steps, sweep_quadrature, baseline=baseline, checkpoints=checkpoints,
-                            engine=engine, max_images=max_images)
+params = fl.Params.from_namespace(globals())
+lab, sweep = fl.setup_sweep(params.replace(n_steps=sweep_steps, quadrature=sweep_quadrature),
+                             baseline=baseline, checkpoints=checkpoints, engine=engine, max_images=max_images)
 check_crop = lab.fit_crop(check_crop)  # ≥ each network's minimum input
 p = lab.pair
 degs = p.degradations

@@ -14,17 +14,9 @@
 # ---
 
 # %% tags=["parameters"]
-pairs = None  # name -> (baseline θ̄, target θ): checkpoints, BasicSR experiment folders; None: the embedded default
+# Common parameters, set by name here or by papermill like this notebook's own below (fl.Params): pairs,
+# dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps, quadrature
 net = None  # the pair the ablations run on (None: the first of `pairs`)
-dataset_root = None  # evaluation root of pairs that name none (None: the embedded default's)
-dataset_name = None  # None: the root's folder name
-degradations = None  # the set ranked (None: the root's own set; the original layout: blur and noise)
-results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
-figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
-device = None  # None: CUDA when available, else the CPU
-methods = None  # whose locations (c) re-trains (None: every registered method); FAIG is always ranked
-n_steps = None  # quadrature nodes of the rankings (None: the library default); notebook 01's are reused
-quadrature = None  # quadrature rule (None: the library default)
 percent = 1.0  # % of filters in every set (the paper: 1%)
 # (a) gradient elimination
 elimination_proportions = [1, 5]  # % substituted in the two masking tables
@@ -83,8 +75,8 @@ import pandas as pd
 import faig_helpers as fl
 
 fl.plots.use_style()
-lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods,
-               n_steps, quadrature, rank=False)
+params = fl.Params.from_namespace(globals())
+lab = fl.setup(params, rank=False)
 baseline_crop, example_crop = lab.fit_crop(baseline_crop), lab.fit_crop(example_crop)  # ≥ each network's minimum
 retrain_patch = lab.pair.scale * lab.fit_crop(retrain_patch // lab.pair.scale)  # HR: its LR too
 lab.rank([lab.net], methods=list(dict.fromkeys(["faig", *lab.methods])), progress=False)

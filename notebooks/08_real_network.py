@@ -14,15 +14,10 @@
 # ---
 
 # %% tags=["parameters"]
+# Common parameters, set by name here or by papermill like this notebook's own below (fl.Params): pairs,
+# dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps, quadrature
 pairs = None  # name -> (baseline θ̄, target θ); None: Real-CUGAN se ×2 no-denoise → denoise2x (shipped in data/)
 net = None  # the pair single-pair views show (None: the first of `pairs`)
-dataset_root = None  # evaluation root of pairs that name none (None: the pair's own, ×2 blur / noise / JPEG)
-dataset_name = None  # None: the root's folder name
-degradations = None  # the set ranked (None: the root's own set)
-results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
-figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
-device = None  # None: CUDA when available, else the CPU
-methods = None  # None: every registered method
 n_steps = 8  # quadrature nodes: a fast rule for a quick look (None: the library default)
 quadrature = "gausslegendre"  # (None: the library default)
 images = 4  # evaluation images used (None: all)
@@ -62,8 +57,8 @@ import faig_helpers as fl
 
 fl.plots.use_style()
 t_start = time.perf_counter()
-lab = fl.setup(pairs or {"realcugan": fl.realcugan_pair()}, net, dataset_root, dataset_name, degradations,
-               results_dir, figures_dir, device, methods, n_steps, quadrature, images=images, crop=crop)
+params = fl.Params.from_namespace(globals(), pairs={"realcugan": fl.realcugan_pair()})
+lab = fl.setup(params, images=images, crop=crop)
 p = lab.pair
 D = fl.degradation(function)
 print(f"{p.name}: {type(p.target).__name__}, {len(p.index):,} filters "

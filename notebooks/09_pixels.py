@@ -14,15 +14,10 @@
 # ---
 
 # %% tags=["parameters"]
+# Common parameters, set by name here or by papermill like this notebook's own below (fl.Params): pairs,
+# dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps, quadrature
 pairs = None  # name -> (baseline θ̄, target θ); None: the embedded SRResNet pair and the published Real-CUGAN pair
 net = None  # the pair of the DI table and the box picker (None: the first of `pairs`)
-dataset_root = None  # evaluation root of pairs that name none (None: each pair's own)
-dataset_name = None  # None: the root's folder name
-degradations = None  # the set ranked (None: the root's own set)
-results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
-figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
-device = None  # None: CUDA when available, else the CPU
-methods = None  # None: every registered method
 n_steps = 8  # the rankings' quadrature nodes: a quick look (None: the library default)
 quadrature = "gausslegendre"  # (None: the library default)
 images = 4  # images the rankings use (None: all)
@@ -59,8 +54,8 @@ import faig_helpers as fl
 
 fl.plots.use_style()
 default = {"srresnet": fl.default_pairs()["srresnet"], "realcugan": fl.realcugan_pair()}
-lab = fl.setup(pairs or default, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
-               methods, n_steps, quadrature, images=images, crop=crop)
+params = fl.Params.from_namespace(globals(), pairs=default)
+lab = fl.setup(params, images=images, crop=crop)
 options = dict(sigma=lam_sigma, fold=lam_fold, kernel_size=lam_kernel)
 lam_crop = lab.fit_crop(lam_crop)
 

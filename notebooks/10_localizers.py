@@ -14,14 +14,10 @@
 # ---
 
 # %% tags=["parameters"]
+# Common parameters, set by name here or by papermill like this notebook's own below (fl.Params): pairs,
+# dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps, quadrature
 pairs = None  # name -> (baseline θ̄, target θ); None: the embedded SRResNet pair and the published Real-CUGAN pair
 net = None  # the pair of the unit study (None: the last of `pairs`, the published one by default)
-dataset_root = None  # evaluation root of pairs that name none (None: each pair's own)
-dataset_name = None  # None: the root's folder name
-degradations = None  # the set ranked (None: the root's own set)
-results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
-figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
-device = None  # None: CUDA when available, else the CPU
 methods = "all"  # "all": every registered method (the paper's four and the localizers); or a list
 n_steps = 8  # FAIG / IG quadrature nodes: a quick look (None: the library default)
 quadrature = "gausslegendre"  # (None: the library default)
@@ -62,8 +58,8 @@ import faig_helpers as fl
 
 fl.plots.use_style()
 default = {"srresnet": fl.default_pairs()["srresnet"], "realcugan": fl.realcugan_pair()}
-lab = fl.setup(pairs or default, net or list(pairs or default)[-1], dataset_root, dataset_name, degradations,
-               results_dir, figures_dir, device, methods, n_steps, quadrature, rank=False, images=images, crop=crop)
+params = fl.Params.from_namespace(globals(), pairs=default)
+lab = fl.setup(params.replace(net=params.net or list(params.pairs)[-1]), rank=False, images=images, crop=crop)
 fl.METHODS["mask"].steps = mask_steps
 split = {n: p.data.split(train_images) for n, p in lab.pairs.items()}
 for n, (train, judge) in split.items():

@@ -14,17 +14,9 @@
 # ---
 
 # %% tags=["parameters"]
-pairs = None  # name -> (baseline θ̄, target θ): checkpoints, BasicSR experiment folders; None: the embedded default
+# Common parameters, set by name here or by papermill like this notebook's own below (fl.Params): pairs,
+# dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps, quadrature
 net = None  # the pair modulated (None: the first of `pairs`)
-dataset_root = None  # evaluation root of pairs that name none (None: the embedded default's)
-dataset_name = None  # None: the root's folder name
-degradations = None  # the set ranked (None: the root's own set; the original layout: blur and noise)
-results_dir = None  # None: $FAIG_LAB_RESULTS_DIR, else the repository's results/
-figures_dir = None  # None: $FAIG_LAB_FIGURES_DIR, else the repository's figures/
-device = None  # None: CUDA when available, else the CPU
-methods = None  # None: every registered method (the panel uses `method`'s sets)
-n_steps = None  # used only if notebook 01's rankings are not in results_dir (None: the library default)
-quadrature = None
 method = "faig"
 crop = 96  # LR pixels of the window shown (None: whole image)
 
@@ -39,8 +31,8 @@ crop = 96  # LR pixels of the window shown (None: whole image)
 # %%
 import faig_helpers as fl
 
-lab = fl.setup(pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
-               [method] if methods is None else methods, n_steps, quadrature)
+params = fl.Params.from_namespace(globals(), methods=[method])
+lab = fl.setup(params)
 p = lab.pair
 panel = fl.ModulationPanel(p.baseline, p.target, lab.rankings[p.name][method], p.data, crop=crop, device=lab.device,
                            export_dir=lab.layout.models, name=p.name)
