@@ -32,7 +32,8 @@ from ..errors import ArchitectureError, ConfigError
 from . import spandrel_fallback
 from ..registry import Registry
 from .registry import ARCH_REGISTRY, register_arch
-from .msrresnet_arch import MSRResNet, ResidualBlockNoBN
+from .arch_util import ResidualBlockNoBN
+from .msrresnet_arch import MSRResNet
 from .srcnn_style_arch import SRCNNStyle
 from .rrdbnet_arch import RRDBNet
 from .srvgg_arch import SRVGGNetCompact

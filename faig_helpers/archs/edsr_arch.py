@@ -12,8 +12,7 @@ import torch
 from torch import nn
 
 from ..errors import ArchitectureError
-from .arch_util import block_count, only_keys
-from .msrresnet_arch import ResidualBlockNoBN
+from .arch_util import ResidualBlockNoBN, block_count, only_keys
 from .registry import register_arch
 
 __all__ = ["Upsample", "EDSR"]

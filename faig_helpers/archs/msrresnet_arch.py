@@ -9,24 +9,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ArchitectureError
-from .arch_util import block_count, only_keys
+from .arch_util import ResidualBlockNoBN, block_count, default_init_weights, only_keys
 from .registry import register_arch
 
-__all__ = ["ResidualBlockNoBN", "MSRResNet"]
-
-
-class ResidualBlockNoBN(nn.Module):
-    """x + res_scale · conv2(relu(conv1(x))), as BasicSR's ``ResidualBlockNoBN``."""
-
-    def __init__(self, num_feat: int = 64, res_scale: float = 1.0) -> None:
-        super().__init__()
-        self.res_scale = res_scale
-        self.conv1 = nn.Conv2d(num_feat, num_feat, 3, 1, 1)
-        self.conv2 = nn.Conv2d(num_feat, num_feat, 3, 1, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.conv2(F.relu(self.conv1(x)))
-        return x + out if self.res_scale == 1 else x + out * self.res_scale
+__all__ = ["MSRResNet"]
 
 
 @register_arch(order=10)
@@ -49,11 +35,7 @@ class MSRResNet(nn.Module):
         self.conv_hr = nn.Conv2d(num_feat, num_feat, 3, 1, 1)
         self.conv_last = nn.Conv2d(num_feat, num_out_ch, 3, 1, 1)
         self.lrelu = nn.LeakyReLU(0.1)
-        for m in self.modules():  # BasicSR's default_init_weights(scale=0.1)
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight)
-                m.weight.data.mul_(0.1)
-                nn.init.zeros_(m.bias)
+        default_init_weights(self, 0.1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.body(self.lrelu(self.conv_first(x)))

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ArchitectureError
-from .arch_util import block_count, only_keys
+from .arch_util import block_count, default_init_weights, only_keys
 from .registry import register_arch
 
 __all__ = ["ResidualDenseBlock", "RRDB", "RRDBNet"]
@@ -31,11 +31,7 @@ class ResidualDenseBlock(nn.Module):
         self.conv3 = nn.Conv2d(num_feat + 2 * num_grow_ch, num_grow_ch, 3, 1, 1)
         self.conv4 = nn.Conv2d(num_feat + 3 * num_grow_ch, num_grow_ch, 3, 1, 1)
         self.conv5 = nn.Conv2d(num_feat + 4 * num_grow_ch, num_feat, 3, 1, 1)
-        for m in self.modules():  # BasicSR's default_init_weights(scale=0.1)
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight)
-                m.weight.data.mul_(0.1)
-                nn.init.zeros_(m.bias)
+        default_init_weights(self, 0.1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = [x]
