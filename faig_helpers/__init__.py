@@ -28,13 +28,14 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "fit_crop": ("archs", "fit_crop"), "input_size_rule": ("archs", "input_size_rule"),
     # archs.spandrel_fallback
     "import_spandrel": ("archs.spandrel_fallback", "import_spandrel"),
-    # degradations
-    "DatasetRoot": ("degradations", "DatasetRoot"), "load_dataset": ("degradations", "load_dataset"),
-    "build_dataset_root": ("degradations", "build_dataset_root"), "read_manifest": ("degradations", "read_manifest"),
-    "Degradation": ("degradations", "Degradation"), "Operator": ("degradations", "Operator"),
-    "OPERATORS": ("degradations", "OPERATORS"), "degradation": ("degradations", "degradation"),
-    "degradation_set": ("degradations", "degradation_set"), "PAPER_SET": ("degradations", "PAPER_SET"),
-    "CLEAN": ("degradations", "CLEAN"), "seeded_generator": ("degradations", "seeded_generator"),
+    # degradations (operators, names, datasets)
+    "DatasetRoot": ("degradations.datasets", "DatasetRoot"), "load_dataset": ("degradations.datasets", "load_dataset"),
+    "build_dataset_root": ("degradations.datasets", "build_dataset_root"),
+    "read_manifest": ("degradations.datasets", "read_manifest"),
+    "Degradation": ("degradations.names", "Degradation"), "Operator": ("degradations.operators", "Operator"),
+    "OPERATORS": ("degradations.operators", "OPERATORS"), "degradation": ("degradations.names", "degradation"),
+    "degradation_set": ("degradations.names", "degradation_set"), "PAPER_SET": ("degradations.names", "PAPER_SET"),
+    "CLEAN": ("degradations.names", "CLEAN"), "seeded_generator": ("degradations.operators", "seeded_generator"),
     # layout
     "Layout": ("layout", "Layout"), "output_dirs": ("layout", "output_dirs"),
     # methods

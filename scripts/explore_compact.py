@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 import faig_helpers as fl
-from faig_helpers.archs import build
+from faig_helpers.archs import build_network
 from faig_helpers.checkpoint import load_state_dict
 from faig_helpers.embedded import JPEG_DATASET_ROOT, TRAIN_DIR, pair_paths
 from faig_helpers.layout import REPO
@@ -114,7 +114,7 @@ def main() -> None:
     if not b_path.exists():
         torch.manual_seed(bcfg.seed)
         t0 = time.perf_counter()
-        train(build(spec), TRAIN_DIR, b_path, bcfg)
+        train(build_network(spec), TRAIN_DIR, b_path, bcfg)
         secs["baseline"] = round(time.perf_counter() - t0)
     mix = {d: p for d, p in zip(("blur", "noise", "jpeg"), a.mix) if p > 0}
     tcfg = TrainConfig(iters=a.iters, lr=a.lr, mix=mix, exclusive=not a.independent, train_biases=not a.no_biases,
@@ -122,7 +122,7 @@ def main() -> None:
     t_path = OUT / f"target_{a.name}.pth"
     torch.manual_seed(tcfg.seed)
     t0 = time.perf_counter()
-    train(build(spec), TRAIN_DIR, t_path, tcfg, init=load_state_dict(b_path))
+    train(build_network(spec), TRAIN_DIR, t_path, tcfg, init=load_state_dict(b_path))
     secs["target"] = round(time.perf_counter() - t0)
     res = check_pair(b_path, t_path, OUT / f"lab_{a.name}")
     res.update(name=a.name, spec=spec, baseline_cfg=dict(iters=bcfg.iters, lr=bcfg.lr),

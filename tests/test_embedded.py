@@ -5,7 +5,7 @@ import pytest
 
 import torch
 
-from faig_helpers.archs import SRVGGNetCompact, build
+from faig_helpers.archs import SRVGGNetCompact, build_network
 from faig_helpers.checkpoint import experiment_network, load_model, load_pair, load_state_dict
 from faig_helpers.degradations import (CLEAN_FOLDER, MANIFEST, build_dataset_root, degradation, load_dataset,
                                        read_manifest)
@@ -124,7 +124,7 @@ def test_shipped_pairs_meet_psnr_floors(net, embedded_data, jpeg_data):
 def test_shipped_compact_pair_is_the_recipes_network():
     baseline, target = load_pair(*pair_paths("compact"))
     spec = PAIRS["compact"].spec
-    assert isinstance(target, SRVGGNetCompact) and type(build(spec)) is SRVGGNetCompact
+    assert isinstance(target, SRVGGNetCompact) and type(build_network(spec)) is SRVGGNetCompact
     assert (target.num_feat, target.num_conv, target.upscale) == (spec["num_feat"], spec["num_conv"], spec["upscale"])
     assert all(p.stat().st_size < 2_000_000 for p in pair_paths("compact"))
 
