@@ -73,6 +73,7 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "FilterIndex": ("filters", "FilterIndex"), "top_count": ("filters", "top_count"),
     "top_set": ("filters", "top_set"), "jaccard": ("filters", "jaccard"), "top_jaccard": ("filters", "top_jaccard"),
     "top_sets_agree": ("filters", "top_sets_agree"), "ranking_from_scores": ("filters", "ranking_from_scores"),
+    "jaccard_matrix": ("filters", "jaccard_matrix"),
     # comparison
     "compare": ("comparison", "compare"), "table_value": ("comparison", "table_value"),
     "specificity": ("comparison", "specificity"), "substitution_claims": ("comparison", "substitution_claims"),
@@ -102,8 +103,8 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "crop": ("images", "crop"), "upscale_nearest": ("images", "upscale_nearest"),
     # claims
     "Claims": ("claims", "Claims"), "Claim": ("claims", "Claim"), "fmt": ("claims", "fmt"),
-    # plots
-    "plots": ("plots", None),
+    # viz (the figures: viz.style, viz.rankings, viz.substitution, …)
+    "viz": ("viz", None),
     # train
     "TrainConfig": ("train", "TrainConfig"), "PairRecipe": ("train", "PairRecipe"), "train": ("train", "train"),
     "make_pair": ("train", "make_pair"),

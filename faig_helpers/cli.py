@@ -242,7 +242,7 @@ def lam_main(argv: Sequence[str] | None = None) -> Path:
     options = dict(sigma=a.sigma, fold=a.fold, kernel_size=a.kernel)
     try:
         from .modulation import ranking_top
-        from .plots import plot_lam_panels, savefig
+        from .viz import plot_lam_panels, savefig
 
         lr = to_tensor(read_image(a.image))
         if a.baseline is None:

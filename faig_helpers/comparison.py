@@ -31,7 +31,7 @@ from .layout import Layout
 from .metrics import gradient_map, measure
 from .methods import FilterScores
 from .modulation import FilterModulator
-from .plots import method_label
+from .viz.style import method_label
 
 __all__ = ["compare", "table_value", "specificity", "substitution_claims", "save_original_layout_metrics"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -17,8 +18,11 @@ from torch import nn
 
 from .errors import ConfigError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["FilterIndex", "NOT_FILTERS", "top_count", "ranking_from_scores", "top_set", "jaccard", "top_jaccard",
-           "top_sets_agree"]
+           "top_sets_agree", "jaccard_matrix"]
 
 
 def top_count(n_filters: int, percent: float) -> int:
@@ -68,6 +72,16 @@ def top_sets_agree(a: np.ndarray, b: np.ndarray, percent: float = 1.0, rtol: flo
         if np.abs(s[diff] - s[r[-1]]).max() > rtol * np.abs(s).max():
             return False
     return True
+
+
+def jaccard_matrix(sets: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Pairwise Jaccard |A∩B| / |A∪B| of filter sets."""
+    import pandas as pd
+
+    keys = list(sets)
+    s = {k: set(np.asarray(v).tolist()) for k, v in sets.items()}
+    m = [[len(s[a] & s[b]) / max(1, len(s[a] | s[b])) for b in keys] for a in keys]
+    return pd.DataFrame(m, index=keys, columns=keys)
 
 
 #: a Conv2d (or Linear) module with this attribute set to True holds no filters of its own (e.g. SPAN's

@@ -149,7 +149,7 @@ class Lab:
 
     def savefig(self, fig: plt.Figure, name: str) -> Path:
         """Save a figure of the series as ``figures/name`` (atomically)."""
-        from .plots import savefig
+        from .viz.style import savefig
 
         return savefig(fig, name, self.figures)
 

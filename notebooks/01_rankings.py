@@ -69,7 +69,7 @@ import pandas as pd
 
 import faig_helpers as fl
 
-fl.plots.use_style()
+fl.viz.use_style()
 params = fl.Params.from_namespace(globals())
 lab = fl.setup(params, rank=False)
 check_crop, reference_crop = lab.fit_crop(check_crop), lab.fit_crop(reference_crop)  # ≥ each network's minimum
@@ -177,7 +177,7 @@ reference = faig.attribute(few, n_steps=convergence_reference, quadrature="riema
 conv = fl.convergence_table(faig, few, ["riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre",
                                         "adaptive"], convergence_nodes, reference)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-fl.plots.plot_convergence(conv, axes)
+fl.viz.plot_convergence(conv, axes)
 fig.suptitle(f"FAIG quadrature convergence ({p.name}, {len(few)} × {check_crop}-pixel centre "
              f"crop{'s' * (len(few) > 1)}; reference: midpoint rule × {convergence_reference})")
 fig.tight_layout()
@@ -218,9 +218,9 @@ for n, pr in lab.pairs.items():
 if boot:
     label = {key: f"{key[0]} {key[1]}" for key in boot}
     fig, axes = plt.subplots(1, 2, figsize=(13, 3.8), gridspec_kw={"width_ratios": [1.4, 1]})
-    fl.plots.plot_ranking_confidence({label[key]: v for key, v in by_images.items()},
-                                     {label[key]: v for key, v in boot.items()},
-                                     {label[key]: v for key, v in crops.items()}, top_percent, axes)
+    fl.viz.plot_ranking_confidence({label[key]: v for key, v in by_images.items()},
+                                   {label[key]: v for key, v in boot.items()},
+                                   {label[key]: v for key, v in crops.items()}, top_percent, axes)
     fig.suptitle(f"FAIG top-{top_percent:g}% sets under resampling of the evaluation images")
     fig.tight_layout()
     lab.savefig(fig, "01_ranking_confidence.png")
@@ -249,8 +249,8 @@ fig, axes = plt.subplots(len(lab.pairs), 1, figsize=(11, 3.6 * len(lab.pairs)), 
 for ax, (n, pr) in zip(axes[:, 0], lab.pairs.items()):
     if "faig" in ranked[n]:
         s = ranked[n]["faig"]
-        fl.plots.plot_top_filters_per_layer(pr.index, {d: s.top(d, top_percent) for d in s.degradations},
-                                            f"{n}: FAIG top-{top_percent:g}% filters per layer", ax)
+        fl.viz.plot_top_filters_per_layer(pr.index, {d: s.top(d, top_percent) for d in s.degradations},
+                                          f"{n}: FAIG top-{top_percent:g}% filters per layer", ax)
 fig.tight_layout()
 lab.savefig(fig, "01_top_filters_per_layer.png")
 
@@ -258,17 +258,17 @@ lab.savefig(fig, "01_top_filters_per_layer.png")
 fig, axes = plt.subplots(1, len(lab.pairs), figsize=(7.5 * len(lab.pairs), 6.5), squeeze=False)
 jac = {}
 for ax, (n, pr) in zip(axes[0], lab.pairs.items()):
-    sets = {f"{fl.plots.method_label(m)} {d}": ranked[n][m].top(d, top_percent)
+    sets = {f"{fl.viz.method_label(m)} {d}": ranked[n][m].top(d, top_percent)
             for m in ranked[n] for d in pr.degradations}
-    jac[n] = fl.plots.jaccard_matrix(sets)
-    fl.plots.plot_overlap_heatmap(jac[n], f"{n}: overlap of top-{top_percent:g}% sets", ax)
+    jac[n] = fl.jaccard_matrix(sets)
+    fl.viz.plot_overlap_heatmap(jac[n], f"{n}: overlap of top-{top_percent:g}% sets", ax)
 fig.tight_layout()
 lab.savefig(fig, "01_method_overlap.png")
 for n, pr in lab.pairs.items():
     others = [m for m in ranked[n] if m not in ("faig", "random")]
     if "faig" in ranked[n] and others:
         print(f"{n}: Jaccard with FAIG's sets — " + "; ".join(
-            f"{fl.plots.method_label(m)} {d} {jac[n].loc[f'FAIG {d}', f'{fl.plots.method_label(m)} {d}']:.2f}"
+            f"{fl.viz.method_label(m)} {d} {jac[n].loc[f'FAIG {d}', f'{fl.viz.method_label(m)} {d}']:.2f}"
             for m in others for d in pr.degradations))
 
 # %%
@@ -277,7 +277,7 @@ if faig_pairs:
     fig, axes = plt.subplots(1, len(faig_pairs), figsize=(6 * len(faig_pairs), 3.4), squeeze=False)
     for ax, n in zip(axes[0], faig_pairs):
         d = lab.pairs[n].degradations[0]
-        fl.plots.plot_score_distribution(ranked[n]["faig"].score(d), k[n], d, f"{n}: FAIG {d} scores", ax)
+        fl.viz.plot_score_distribution(ranked[n]["faig"].score(d), k[n], d, f"{n}: FAIG {d} scores", ax)
     fig.tight_layout()
     lab.savefig(fig, "01_score_distribution.png")
     for n in faig_pairs:

@@ -63,7 +63,7 @@ import pandas as pd
 
 import faig_helpers as fl
 
-fl.plots.use_style()
+fl.viz.use_style()
 params = fl.Params.from_namespace(globals())
 lab = fl.setup(params)
 ranked = lab.rankings
@@ -91,7 +91,7 @@ wide[[m for m in lab.methods]].round(3)
 width = max(len(p.degradations) for p in lab.pairs.values())
 fig, axes = plt.subplots(len(lab.pairs), width, figsize=(7 * width, 3.4 * len(lab.pairs)), squeeze=False)
 for row, (n, p) in zip(axes, lab.pairs.items()):
-    fl.plots.plot_substitution_table(tables[n], table_proportions, n, row[:len(p.degradations)])
+    fl.viz.plot_substitution_table(tables[n], table_proportions, n, row[:len(p.degradations)])
     for ax in row[len(p.degradations):]:
         ax.axis("off")
 fig.tight_layout()
@@ -110,7 +110,7 @@ lab.savefig(fig, "02_substitution_table.png")
 # %%
 specific = pd.concat({n: fl.specificity(tables[n][tables[n].proportion.isin(claim_proportions)])
                       for n in lab.pairs}, names=["net"]).reset_index(level=0)
-specific["method"] = specific.method.map(fl.plots.method_label)
+specific["method"] = specific.method.map(fl.viz.method_label)
 specific["set"] = specific.masked.map(lambda d: fl.degradation(d).function)
 specific.set_index(["net", "proportion", "set", "method"])[
     ["own", "largest_other", "specificity", "psnr_lost_own", "psnr_lost_other", "colour_own", "colour_other"]].round(2)
@@ -133,7 +133,7 @@ claims.show()
 for i, (n, pr) in enumerate(lab.pairs.items()):
     nd = len(pr.degradations)
     fig, axes = plt.subplots(nd, nd, figsize=(4.6 * nd, 3.4 * nd), squeeze=False)
-    fl.plots.plot_substitution_curves(curves[n][curves[n].proportion.isin(curve_proportions)], n, axes)
+    fl.viz.plot_substitution_curves(curves[n][curves[n].proportion.isin(curve_proportions)], n, axes)
     fig.tight_layout()
     lab.savefig(fig, f"02_substitution_curves_{n}.png")
 
@@ -206,8 +206,8 @@ for d in p.degradations:
     grid[f"{fl.degradation(d).input} input"] = row
 mod.reset()
 h, w = x.shape[-2:]
-fig = fl.plots.plot_qualitative_grid(grid, f"{p.name}, FAIG top-{p0:g}% filters, {p.data.names[example_image]} "
-                                     f"({h}×{w} LR pixels at ×{p.scale})")
+fig = fl.viz.plot_qualitative_grid(grid, f"{p.name}, FAIG top-{p0:g}% filters, {p.data.names[example_image]} "
+                                   f"({h}×{w} LR pixels at ×{p.scale})")
 lab.savefig(fig, "02_qualitative_grid.png")
 
 # %% [markdown]

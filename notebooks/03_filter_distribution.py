@@ -37,7 +37,7 @@ import pandas as pd
 
 import faig_helpers as fl
 
-fl.plots.use_style()
+fl.viz.use_style()
 params = fl.Params.from_namespace(globals(), methods=[method])
 lab = fl.setup(params)
 sets = {n: {d: lab.rankings[n][method].top(d, top_percent) for d in p.degradations} for n, p in lab.pairs.items()}
@@ -51,7 +51,7 @@ sets = {n: {d: lab.rankings[n][method].top(d, top_percent) for d in p.degradatio
 layers = max(len(p.index.names) for p in lab.pairs.values())
 fig, axes = plt.subplots(len(lab.pairs), 1, figsize=(max(8, 0.32 * layers + 4), 3.8 * len(lab.pairs)), squeeze=False)
 for ax, (n, p) in zip(axes[:, 0], lab.pairs.items()):
-    fl.plots.plot_filter_map(p.index, sets[n], f"{n}: top-{top_percent:g}% {fl.plots.method_label(method)} filters", ax)
+    fl.viz.plot_filter_map(p.index, sets[n], f"{n}: top-{top_percent:g}% {fl.viz.method_label(method)} filters", ax)
 fig.tight_layout()
 lab.savefig(fig, "03_filter_map.png")
 
@@ -63,8 +63,8 @@ lab.savefig(fig, "03_filter_map.png")
 # %%
 fig, axes = plt.subplots(len(lab.pairs), 1, figsize=(11, 3.4 * len(lab.pairs)), squeeze=False)
 for ax, (n, p) in zip(axes[:, 0], lab.pairs.items()):
-    fl.plots.plot_layer_shares(p.index, fl.layer_shares(p.index, sets[n]),
-                               f"{n}: where each top-{top_percent:g}% set lies", ax)
+    fl.viz.plot_layer_shares(p.index, fl.layer_shares(p.index, sets[n]),
+                             f"{n}: where each top-{top_percent:g}% set lies", ax)
 fig.tight_layout()
 lab.savefig(fig, "03_layer_shares.png")
 

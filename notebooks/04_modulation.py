@@ -55,7 +55,7 @@ import torch
 
 import faig_helpers as fl
 
-fl.plots.use_style()
+fl.viz.use_style()
 params = fl.Params.from_namespace(globals(), methods=[method])
 lab = fl.setup(params)
 example_crop = lab.fit_crop(example_crop)  # ≥ each network's minimum input
@@ -104,9 +104,9 @@ sweep, grids = fl.lambda_sweep(panel.mod, scores, p.data, lambdas, proportion,
                                example=lambda d: panel.input(d, example_image))
 for d in p.degradations:
     D = fl.degradation(d)
-    fig = fl.plots.plot_lambda_grid(grids[d], lambdas, f"{p.name}: modulating the top-{proportion:g}% "
-                                    f"{fl.plots.method_label(method)} {D.function} filters, {D.input} input "
-                                    f"({p.data.names[example_image]})")
+    fig = fl.viz.plot_lambda_grid(grids[d], lambdas, f"{p.name}: modulating the top-{proportion:g}% "
+                                  f"{fl.viz.method_label(method)} {D.function} filters, {D.input} input "
+                                  f"({p.data.names[example_image]})")
     lab.savefig(fig, f"04_modulation_{d}.png")
 
 # %% [markdown]
@@ -115,7 +115,7 @@ for d in p.degradations:
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
-fl.plots.plot_modulation_curves(sweep, axes)
+fl.viz.plot_modulation_curves(sweep, axes)
 fig.tight_layout()
 lab.savefig(fig, "04_modulation_curves.png")
 sweep.pivot_table(index="lam", columns=["filters", "input"], values="psnr").round(2).iloc[::3]
@@ -156,7 +156,7 @@ claims.show()
 # %%
 dni = fl.dni_sweep(panel.mod, p.data, lambdas)
 fig, axes = plt.subplots(1, len(p.degradations), figsize=(5.2 * len(p.degradations), 3.8), squeeze=False)
-fl.plots.plot_dni_vs_filters(sweep, dni, axes[0])
+fl.viz.plot_dni_vs_filters(sweep, dni, axes[0])
 fig.suptitle(f"{p.name}: FAIG modulation (top-{proportion:g}% filters) and DNI (whole network)")
 fig.tight_layout()
 lab.savefig(fig, "04_dni_vs_faig.png")

@@ -71,7 +71,7 @@ seed = 0
 # %%
 import faig_helpers as fl
 
-fl.plots.use_style()
+fl.viz.use_style()
 params = fl.Params.from_namespace(globals())
 lab = fl.setup(params, rank=False)
 crop_size = lab.fit_crop(crop_size)  # ≥ each network's minimum input
@@ -129,7 +129,7 @@ scores.groupby(["net", "kind"], sort=False)[os_columns].mean().round(3)
 curves = fl.accuracy_table(P)
 for name in nets:
     fl.save_prediction(P[name], lab.layout, scores, curves)
-fig = fl.plots.plot_prediction_accuracy(curves, thresholds, paper_accuracy, top_percent)
+fig = fl.viz.plot_prediction_accuracy(curves, thresholds, paper_accuracy, top_percent)
 lab.savefig(fig, "05_accuracy_vs_threshold.png")
 print(fl.describe_accuracy(P))
 
@@ -139,7 +139,7 @@ print(fl.describe_accuracy(P))
 # another degradation (every strength). Grey dashed: the classical statistic at the set's strength.
 
 # %%
-fig = fl.plots.plot_prediction_rocs(fl.roc_table(P))
+fig = fl.viz.plot_prediction_rocs(fl.roc_table(P))
 lab.savefig(fig, "05_roc.png")
 aucs = fl.auc_table(P)
 print(fl.describe_auc(P))
@@ -177,7 +177,7 @@ mixed_table.set_index(["net", "mixed", "thresholds"]).round(3)
 
 # %%
 by_k = fl.k_table(P, percents)
-fig = fl.plots.plot_prediction_predictors(compare, by_k, top_percent)
+fig = fl.viz.plot_prediction_predictors(compare, by_k, top_percent)
 lab.savefig(fig, "05_predictors.png")
 by_k.pivot_table(index=["net", "percent"], columns="degradation", values=["auc", "acc_paper", "acc_calibrated"],
                  sort=False).round(3)

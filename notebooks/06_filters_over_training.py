@@ -61,7 +61,7 @@ import seaborn as sns
 
 import faig_helpers as fl
 
-fl.plots.use_style()
+fl.viz.use_style()
 sweep_quadrature = quadrature or "riemann_middle"
 sweep_steps = n_steps if n_steps is not None else 8 if sweep_quadrature == "riemann_middle" else None
 params = fl.Params.from_namespace(globals())
@@ -71,12 +71,12 @@ check_crop = lab.fit_crop(check_crop)  # ≥ each network's minimum input
 p = lab.pair
 degs = p.degradations
 x, xlabel = sweep.axis()
-colours = fl.plots.degradation_colours(degs)
+colours = fl.viz.degradation_colours(degs)
 method = "faig" if "faig" in sweep.methods else sweep.methods[0]
 scores = dict(zip(sweep.stems, sweep.of(method)))
 final = scores[sweep.final.stem]
 print(f"{p.name}: {len(sweep)} checkpoints ({', '.join(sweep.stems)}), {len(p.index)} filters, ×{p.scale}, "
-      f"{len(p.data)} images of {p.dataset_name} ({', '.join(degs)}); {fl.plots.method_label(method)} with "
+      f"{len(p.data)} images of {p.dataset_name} ({', '.join(degs)}); {fl.viz.method_label(method)} with "
       f"{lab.quadrature}, {lab.n_steps} nodes; rankings in {sweep.out}")
 sweep.table()[["checkpoint", "iteration", "seconds", "reused"]].round(1)
 
@@ -109,7 +109,7 @@ def layer_share(index):
 
 shares = {d: pd.concat({xi: layer_share(scores[s].top(d, top_percent)) for xi, s in zip(x, sweep.stems)}, axis=1)
           for d in degs}
-names = fl.plots.short_layer_names(p.index)
+names = fl.viz.short_layer_names(p.index)
 jac.round(2)
 
 # %% [markdown]

@@ -74,7 +74,7 @@ import pandas as pd
 
 import faig_helpers as fl
 
-fl.plots.use_style()
+fl.viz.use_style()
 params = fl.Params.from_namespace(globals())
 lab = fl.setup(params, rank=False)
 baseline_crop, example_crop = lab.fit_crop(baseline_crop), lab.fit_crop(example_crop)  # ≥ each network's minimum
@@ -106,7 +106,7 @@ table_a.pivot_table(index=["masked", "input"], columns=["method", "proportion"],
 
 # %%
 fig, axes = plt.subplots(1, len(degs), figsize=(6.5 * len(degs), 2.6), squeeze=False)
-fl.plots.plot_substitution_table(table_a, elimination_proportions, f"{p.name}, FAIG", axes[0])
+fl.viz.plot_substitution_table(table_a, elimination_proportions, f"{p.name}, FAIG", axes[0])
 fig.tight_layout()
 lab.savefig(fig, "07_elimination_table.png")
 
@@ -152,7 +152,7 @@ quality.pivot_table(index="baseline", columns=["masked", "input"], sort=False,
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
-fl.plots.plot_baseline_choice(quality, axes)
+fl.viz.plot_baseline_choice(quality, axes)
 fig.tight_layout()
 lab.savefig(fig, "07_baseline_choice_bars.png")
 
@@ -168,8 +168,8 @@ for b, m in {"target θ (nothing substituted)": None, **bases}.items():
             label = f"{fl.degradation(d).function} set · {fl.degradation(e).input} input"
             row[label] = fl.to_image((mod.reset() if m is None else mod.substitute(choice[b].top(d, p0)))(x_of[e]))
     grid[b if m is None else f"{b} baseline"] = row
-fig = fl.plots.plot_qualitative_grid(grid, f"{p.name}: top-{p0:g}% FAIG sets substituted by their own baseline "
-                                     f"({p.data.names[example_image]})")
+fig = fl.viz.plot_qualitative_grid(grid, f"{p.name}: top-{p0:g}% FAIG sets substituted by their own baseline "
+                                   f"({p.data.names[example_image]})")
 lab.savefig(fig, "07_baseline_choice.png")
 
 
@@ -217,7 +217,7 @@ rd = fl.degradation(retrain_degradation or degs[0]).name
 RD = fl.degradation(rd)
 cfg = fl.TrainConfig(iters=retrain_iters, batch=retrain_batch, patch=retrain_patch, lr=retrain_lr,
                      ema_decay=retrain_ema, seed=retrain_seed)
-locations = {f"{fl.plots.method_label(m)} locations": ranked[m].top(rd, p0) for m in ranked if rd in ranked[m].scores}
+locations = {f"{fl.viz.method_label(m)} locations": ranked[m].top(rd, p0) for m in ranked if rd in ranked[m].scores}
 locations["all parameters (upper bound)"] = None
 retrained = fl.retrain_locations(p.baseline, locations, rd, cfg,
                                  lab.layout.models / "retrain" / p.name / p.dataset_name / f"{rd}_{p0:g}pct",
@@ -237,8 +237,8 @@ table_c.round(2)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.8))
-fl.plots.plot_retrain_table(table_c.drop(index=[table_c.index[0], table_c.index[-1]]), ax,
-                            {"baseline θ̄": table_c.iloc[0], "target θ": table_c.iloc[-1]})
+fl.viz.plot_retrain_table(table_c.drop(index=[table_c.index[0], table_c.index[-1]]), ax,
+                          {"baseline θ̄": table_c.iloc[0], "target θ": table_c.iloc[-1]})
 ax.set_title(f"{p.name}: re-training the top-{p0:g}% {RD.function} locations on {RD.input} inputs "
              f"({retrain_iters} iterations)")
 lab.savefig(fig, "07_retrain_locations.png")

@@ -55,7 +55,7 @@ import torch
 
 import faig_helpers as fl
 
-fl.plots.use_style()
+fl.viz.use_style()
 t_start = time.perf_counter()
 params = fl.Params.from_namespace(globals(), pairs={"realcugan": fl.realcugan_pair()})
 lab = fl.setup(params, images=images, crop=crop)
@@ -101,14 +101,14 @@ claims.show()
 table = fl.compare(p.baseline, p.target, lab.rankings[p.name], p.data, table_proportions, progress=False,
                    device=lab.device)
 spec = fl.specificity(table)
-spec["method"] = spec.method.map(fl.plots.method_label)
+spec["method"] = spec.method.map(fl.viz.method_label)
 spec["set"] = spec.masked.map(lambda d: fl.degradation(d).function)
 spec.set_index(["proportion", "set", "method"])[["own", "largest_other", "specificity", "psnr_lost_own",
                                                  "psnr_lost_other", "colour_own", "colour_other"]].round(2)
 
 # %%
 fig, axes = plt.subplots(1, len(p.degradations), figsize=(6.5 * len(p.degradations), 3.6), squeeze=False)
-fl.plots.plot_substitution_table(table, table_proportions, p.name, axes[0])
+fl.viz.plot_substitution_table(table, table_proportions, p.name, axes[0])
 fig.tight_layout()
 lab.savefig(fig, "08_substitution_table.png")
 
@@ -127,7 +127,7 @@ subst.show()
 sets = {d: lab.rankings[p.name]["faig"].top(d, top_percent) for d in p.degradations}
 regions = fl.region_shares(p.index, sets)
 fig, ax = plt.subplots(figsize=(9, 3.6))
-fl.plots.plot_region_shares(regions, f"{p.name}: where each top-{top_percent:g}% FAIG set lies", ax)
+fl.viz.plot_region_shares(regions, f"{p.name}: where each top-{top_percent:g}% FAIG set lies", ax)
 fig.tight_layout()
 lab.savefig(fig, "08_regions.png")
 regions.pivot_table(index="region", columns="set", values="share", sort=False).assign(
@@ -169,8 +169,8 @@ references = {k: m for k, m in ((k, load_level(k, v)) for k, v in levels.items()
 mod = fl.FilterModulator(p.baseline, p.target, device=lab.device)
 close = fl.reference_sweep(mod, sets[function], p.data, function, lambdas, references)
 fig, ax = plt.subplots(figsize=(7.5, 4))
-fl.plots.plot_reference_sweep(close, f"{p.name}: modulating the top-{top_percent:g}% {D.function} filters, "
-                                     f"{D.input} inputs", ax)
+fl.viz.plot_reference_sweep(close, f"{p.name}: modulating the top-{top_percent:g}% {D.function} filters, "
+                                   f"{D.input} inputs", ax)
 fig.tight_layout()
 lab.savefig(fig, "08_modulation_vs_family.png")
 best = close.loc[close.groupby(["method", "reference"], sort=False).psnr.idxmax()]

@@ -52,7 +52,7 @@ from IPython.display import display
 
 import faig_helpers as fl
 
-fl.plots.use_style()
+fl.viz.use_style()
 default = {"srresnet": fl.default_pairs()["srresnet"], "realcugan": fl.realcugan_pair()}
 params = fl.Params.from_namespace(globals(), pairs=default)
 lab = fl.setup(params, images=images, crop=crop)
@@ -90,7 +90,7 @@ for k, (n, p) in enumerate(lab.pairs.items()):
                f"{top_percent:g}% {D.function} filters substituted": (fl.to_image(maps["substituted"].output),
                                                                        maps["substituted"]),
                "baseline θ̄": (fl.to_image(maps["baseline"].output), maps["baseline"])}
-    fl.plots.plot_lam_panels(columns, p.scale, n, axes[2 * k:2 * k + 2])
+    fl.viz.plot_lam_panels(columns, p.scale, n, axes[2 * k:2 * k + 2])
     print(f"{n}, {D.input} input, box {box}: DI target {maps['target'].di:.2f}, substituted "
           f"{maps['substituted'].di:.2f}, baseline {maps['baseline'].di:.2f}")
 fig.suptitle("Which input pixels the output box uses (LAM)")
@@ -109,10 +109,10 @@ box = fl.central_box(next(iter(inputs.values())), p.scale, box_size)
 sets = {m: {d: s.top(d, top_percent) for d in p.degradations} for m, s in lab.rankings[p.name].items()}
 di = fl.substitution_di(p.baseline, p.target, sets, inputs, box, device=lab.device, **options)
 fig, ax = plt.subplots(figsize=(9, 3.8))
-fl.plots.plot_di_changes(di, f"{p.name}: DI change when each {top_percent:g}% set is substituted", ax)
+fl.viz.plot_di_changes(di, f"{p.name}: DI change when each {top_percent:g}% set is substituted", ax)
 fig.tight_layout()
 lab.savefig(fig, "09_di_changes.png")
-di.assign(method=di.method.map(fl.plots.method_label)).pivot_table(
+di.assign(method=di.method.map(fl.viz.method_label)).pivot_table(
     index=["method", "set"], columns="input", values="di_substituted", sort=False).round(2)
 
 # %%
@@ -131,8 +131,8 @@ for d in p.degradations:
     best = rivals.drop("faig").abs().idxmax()
     claims.add(f"FAIG's {D.function} set moves DI on {D.input} inputs most of all methods",
                abs(rivals["faig"]) > abs(rivals[best]),
-               f"FAIG {rivals['faig']:+.2f} vs {fl.plots.method_label(best)} {rivals[best]:+.2f}",
-               f"{fl.plots.method_label(best)}'s set moves it more")
+               f"FAIG {rivals['faig']:+.2f} vs {fl.viz.method_label(best)} {rivals[best]:+.2f}",
+               f"{fl.viz.method_label(best)}'s set moves it more")
 for n, (d, maps) in teaser.items():
     D = fl.degradation(d)
     change = maps["substituted"].di - maps["target"].di
@@ -174,7 +174,7 @@ def show(x, y, size, model, input):
         def fn(t, params=params):
             return mod.path(t, params)
     r = fl.local_attribution_map(fn, lr, (x, y, size), scale=p.scale, device=lab.device, **options)
-    fig = fl.plots.plot_lam_panels({model: (fl.to_image(r.output), r)}, p.scale, "")
+    fig = fl.viz.plot_lam_panels({model: (fl.to_image(r.output), r)}, p.scale, "")
     fig.tight_layout()
     plt.show()
     plt.close(fig)

@@ -56,7 +56,7 @@ import pandas as pd
 
 import faig_helpers as fl
 
-fl.plots.use_style()
+fl.viz.use_style()
 default = {"srresnet": fl.default_pairs()["srresnet"], "realcugan": fl.realcugan_pair()}
 params = fl.Params.from_namespace(globals(), pairs=default)
 lab = fl.setup(params.replace(net=params.net or list(params.pairs)[-1]), rank=False, images=images, crop=crop)
@@ -80,7 +80,7 @@ for n, p in lab.pairs.items():
                                        n_steps=lab.n_steps, quadrature=lab.quadrature, device=lab.device,
                                        reuse=False, progress=False))
         seconds[n][m] = time.perf_counter() - t0
-pd.DataFrame(seconds).rename(index=fl.plots.method_label).round(2).rename_axis("seconds to rank")
+pd.DataFrame(seconds).rename(index=fl.viz.method_label).round(2).rename_axis("seconds to rank")
 
 # %% [markdown]
 # ## Necessity, sufficiency, specificity, colour — on the held-out images
@@ -93,14 +93,14 @@ for n, p in lab.pairs.items():
     grafted = fl.graft(p.baseline, p.target, rankings[n], judge, proportions, device=lab.device)
     tables[n] = fl.localizer_table(sub, grafted, seconds[n])
 table = pd.concat(tables, names=["net"]).reset_index(level=0)
-table.assign(method=table.method.map(fl.plots.method_label)).set_index(["net", "proportion", "set", "method"]).round(2)
+table.assign(method=table.method.map(fl.viz.method_label)).set_index(["net", "proportion", "set", "method"]).round(2)
 
 # %%
 fig, axes = plt.subplots(len(lab.pairs), len(proportions), figsize=(8.5 * len(proportions), 4.2 * len(lab.pairs)),
                          squeeze=False)
 for row, (n, t) in zip(axes, tables.items()):
     for ax, p in zip(row, proportions):
-        fl.plots.plot_localizers(t[t.proportion == p], f"{n}: top-{p:g}% sets (mean over degradations)", ax)
+        fl.viz.plot_localizers(t[t.proportion == p], f"{n}: top-{p:g}% sets (mean over degradations)", ax)
 fig.tight_layout()
 lab.savefig(fig, "10_localizers.png")
 
@@ -118,8 +118,8 @@ for n, t in tables.items():
                 continue
             best = mean[col].drop("faig").idxmax()
             claims.add(f"{p:g}%: FAIG's sets are the most {word}", mean[col]["faig"] > mean[col][best],
-                       f"FAIG {mean[col]['faig']:.3g} vs {fl.plots.method_label(best)} {mean[col][best]:.3g}",
-                       f"{fl.plots.method_label(best)}'s sets are more {word} here", subject=n)
+                       f"FAIG {mean[col]['faig']:.3g} vs {fl.viz.method_label(best)} {mean[col][best]:.3g}",
+                       f"{fl.viz.method_label(best)}'s sets are more {word} here", subject=n)
 claims.show()
 
 # %% [markdown]

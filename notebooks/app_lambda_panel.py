@@ -47,12 +47,12 @@ panel.widget()
 import matplotlib.pyplot as plt
 import pandas as pd
 
-fl.plots.use_style()
+fl.viz.use_style()
 lams = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2]
 faig_sweep, _ = fl.lambda_sweep(panel.mod, lab.rankings[p.name][method], p.data, lams)
 dni_sweep = fl.dni_sweep(panel.mod, p.data, lams)
 fig, axes = plt.subplots(1, len(p.degradations), figsize=(5 * len(p.degradations), 3.6), squeeze=False)
-fl.plots.plot_dni_vs_filters(faig_sweep, dni_sweep, axes[0])
+fl.viz.plot_dni_vs_filters(faig_sweep, dni_sweep, axes[0])
 fig.tight_layout()
 plt.show()
 pd.DataFrame([fl.matched_strength(faig_sweep, dni_sweep, d) for d in p.degradations]).set_index("degradation").round(2)

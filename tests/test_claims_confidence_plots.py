@@ -5,7 +5,7 @@ from faig_helpers.claims import Claims, fmt
 from faig_helpers.confidence import agreement_by_images, bootstrap_jaccard
 from faig_helpers.filters import jaccard, top_set
 from faig_helpers.filters import FilterIndex
-from faig_helpers.plots import layer_ticks
+from faig_helpers.viz.layers import layer_ticks
 
 
 def test_claims_report_and_never_raise():

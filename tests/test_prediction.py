@@ -23,7 +23,7 @@ from helpers import tiny_data, tiny_pair
 def test_the_public_api_exports_the_package():
     for name in pred.__all__:
         assert getattr(fl, name) is getattr(pred, name), name
-    assert fl.plots.plot_prediction_accuracy and fl.plots.plot_prediction_rocs and fl.plots.plot_prediction_predictors
+    assert fl.viz.plot_prediction_accuracy and fl.viz.plot_prediction_rocs and fl.viz.plot_prediction_predictors
 
 
 # ---------------------------------------------------------------- overlap score

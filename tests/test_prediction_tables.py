@@ -209,9 +209,9 @@ def test_prediction_of_three_degradations_end_to_end(jpeg_lab):
     assert sum(t.endswith("(calibrated T, majority)") for t in texts) == 3
     assert "no paper threshold" in fl.describe_accuracy(preds) and "noise+jpeg" in fl.describe_mixed(preds)
     curves = fl.accuracy_table(preds)
-    for fig, name in [(fl.plots.plot_prediction_accuracy(curves, {"blur": 0.5}, {"blur": 0.96}, 5.0), "acc.png"),
-                      (fl.plots.plot_prediction_rocs(fl.roc_table(preds)), "roc.png"),
-                      (fl.plots.plot_prediction_predictors(predictors, by_k, 5.0), "pred.png")]:
+    for fig, name in [(fl.viz.plot_prediction_accuracy(curves, {"blur": 0.5}, {"blur": 0.96}, 5.0), "acc.png"),
+                      (fl.viz.plot_prediction_rocs(fl.roc_table(preds)), "roc.png"),
+                      (fl.viz.plot_prediction_predictors(predictors, by_k, 5.0), "pred.png")]:
         assert len(fig.axes) >= 2 and lab.savefig(fig, name).is_file()
         plt.close(fig)
     saved = fl.save_prediction(p, lab.layout, fl.prediction_scores(preds), curves)

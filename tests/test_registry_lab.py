@@ -40,9 +40,9 @@ def test_a_registered_method_reaches_the_table_the_curves_and_the_cli(throwaway,
     assert "weight_norm_test" in ranked and set(ranked) == set(fl.PAPER_METHODS)  # a new method joins it
     table = fl.compare(baseline, target, ranked, data, (0, 10, 100), progress=False)
     assert set(table.method) == set(ranked)
-    axes = fl.plots.plot_substitution_table(table, [10])
+    axes = fl.viz.plot_substitution_table(table, [10])
     assert "weight_norm_test" in [t.get_text() for t in axes[0].get_yticklabels()]
-    grid = fl.plots.plot_substitution_curves(table)
+    grid = fl.viz.plot_substitution_curves(table)
     assert "weight_norm_test" in [t.get_text() for t in grid[0, 0].get_legend().get_texts()]
     plt.close("all")
     save_tiny_root(data, tmp_path / "root")

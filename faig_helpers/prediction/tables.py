@@ -221,7 +221,7 @@ def prediction_claims(preds: Predictions, accuracy_bar: float = 0.95, claims: Cl
     none); FAIG's F_D beats every other ranking's (AUC); the filters beat the classical statistic (where D
     has one); F_x needs no ground truth (AUC within 0.05 of F_x from it); and per mix, a majority of its
     inputs gets "yes" for every degradation it contains."""
-    from ..plots import method_label
+    from ..viz.style import method_label
 
     claims = Claims() if claims is None else claims
     for p in _list(preds):
