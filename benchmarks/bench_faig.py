@@ -49,11 +49,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from faig_helpers import (DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, PairRecipe, TrainConfig, build_dataset_root,
-                          load_dataset, load_pair, load_state_dict, make_pair, native_bf16, original_faig_scores,
-                          save_checkpoint, top_jaccard, train)
-from faig_helpers.archs import build_network
-from faig_helpers import fit_crop, wheel_model
+from faig_helpers import DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, load_dataset, load_pair, top_jaccard, wheel_model
+from faig_helpers.archs import build_network, fit_crop
+from faig_helpers.checkpoint import load_state_dict, save_checkpoint
+from faig_helpers.degradations import build_dataset_root
+from faig_helpers.methods import native_bf16
+from faig_helpers.reference import original_faig_scores
+from faig_helpers.train import PairRecipe, TrainConfig, make_pair, train
 from faig_helpers.published import realcugan_path
 from faig_helpers.embedded import DATASET_ROOT, EVAL_HR_DIR, JPEG_DATASET_ROOT, PAIRS, TRAIN_DIR, pair_paths
 from faig_helpers.quadrature import ADAPTIVE, ADAPTIVE_MAX

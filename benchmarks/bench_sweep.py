@@ -27,8 +27,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from faig_helpers import (DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, LocalEngine, RayEngine, load_dataset,
-                          load_state_dict, rank_checkpoints, save_checkpoint)
+from faig_helpers import DEFAULT_QUADRATURE, DEFAULT_STEPS, FAIG, RayEngine, load_dataset
+from faig_helpers.checkpoint import load_state_dict, save_checkpoint
+from faig_helpers.engines import LocalEngine
+from faig_helpers.sweeps import rank_checkpoints
 from faig_helpers.archs import MSRResNet
 from faig_helpers.embedded import DATASET_ROOT, pair_paths
 

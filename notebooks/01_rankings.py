@@ -128,7 +128,7 @@ overview
 # %% [markdown]
 # ## Faithful to the original algorithm
 # The original FAIG loop rebuilds the network at every step and runs the whole computation once per
-# degradation. A faithful re-implementation of it (`fl.original_faig_scores`) and our FAIG with the
+# degradation. A faithful re-implementation of it (`fl.reference.original_faig_scores`) and our FAIG with the
 # original quadrature (left Riemann sum, α = k/N) must give the same ranking. Checked here with the
 # original 100 steps on a small centre crop of one image (to keep the notebook fast), on the first two
 # degradations of the set (the original algorithm is pairwise); the test suite checks more images, all
@@ -139,7 +139,7 @@ p = lab.pair
 d0, d1 = p.degradations[:2]
 one = p.data.subset(1, size=reference_crop).select([d0, d1])
 t0 = time.perf_counter()
-orig = dict(zip((d0, d1), fl.original_faig_scores(p.baseline, p.target, one, reference_steps)))
+orig = dict(zip((d0, d1), fl.reference.original_faig_scores(p.baseline, p.target, one, reference_steps)))
 t_orig = time.perf_counter() - t0
 t0 = time.perf_counter()
 a = fl.FAIG(*p.models, device=lab.device).attribute_inputs([one.inputs[d0][0], one.inputs[d1][0]], one.gt[0],
@@ -174,8 +174,8 @@ assert same_top and rel_err < 1e-3  # a user's pair breaks this only if the lab 
 few = p.data.subset(convergence_images, size=check_crop)
 faig = fl.FAIG(*p.models, device=lab.device)
 reference = faig.attribute(few, n_steps=convergence_reference, quadrature="riemann_middle", progress=False)
-conv = fl.convergence_table(faig, few, ["riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre",
-                                        "adaptive"], convergence_nodes, reference)
+rules = ["riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre", "adaptive"]
+conv = fl.convergence.convergence_table(faig, few, rules, convergence_nodes, reference)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 fl.viz.plot_convergence(conv, axes)
 fig.suptitle(f"FAIG quadrature convergence ({p.name}, {len(few)} × {check_crop}-pixel centre "
@@ -211,8 +211,8 @@ for n, pr in lab.pairs.items():
     cropped = fl.FAIG(*pr.models, device=lab.device).attribute(sample, n_steps=lab.n_steps, quadrature=lab.quadrature,
                                                                progress=False)
     for d in s.degradations:
-        by_images[n, d] = fl.agreement_by_images(s.per_image[d], top_percent, seed=0)
-        boot[n, d] = fl.bootstrap_jaccard(s.per_image[d], top_percent, bootstrap_samples, seed=0)
+        by_images[n, d] = fl.confidence.agreement_by_images(s.per_image[d], top_percent, seed=0)
+        boot[n, d] = fl.confidence.bootstrap_jaccard(s.per_image[d], top_percent, bootstrap_samples, seed=0)
         whole = s.per_image[d][:crop_images[n]].mean(axis=0)  # the whole-image score of the same images
         crops[n, d] = fl.top_jaccard(cropped.score(d), whole, top_percent)
 if boot:
@@ -229,7 +229,7 @@ if boot:
 # NBVAL_CHECK_OUTPUT
 confidence = fl.Claims()
 for (n, d), b in boot.items():
-    b = fl.summarise(b)
+    b = fl.confidence.summarise(b)
     half = by_images[n, d][by_images[n, d].images == max(1, len(lab.pairs[n].data) // 2)].iloc[0]
     confidence.add(f"{d}: bootstrap resamples agree (mean top-1% Jaccard ≥ 0.7)", b["mean"] >= 0.7,
                    f"mean {b['mean']:.2f}, 90% interval [{b['q05']:.2f}, {b['q95']:.2f}]",
@@ -260,7 +260,7 @@ jac = {}
 for ax, (n, pr) in zip(axes[0], lab.pairs.items()):
     sets = {f"{fl.viz.method_label(m)} {d}": ranked[n][m].top(d, top_percent)
             for m in ranked[n] for d in pr.degradations}
-    jac[n] = fl.jaccard_matrix(sets)
+    jac[n] = fl.filters.jaccard_matrix(sets)
     fl.viz.plot_overlap_heatmap(jac[n], f"{n}: overlap of top-{top_percent:g}% sets", ax)
 fig.tight_layout()
 lab.savefig(fig, "01_method_overlap.png")

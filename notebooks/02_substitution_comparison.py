@@ -81,7 +81,7 @@ for n, p in lab.pairs.items():
     curves[n] = fl.compare(p.baseline, p.target, ranked[n], p.data, every, metric_mode, save=save,
                            save_proportions=table_proportions, device=lab.device)
     tables[n] = curves[n][curves[n].proportion.isin(set(table_proportions) | set(claim_proportions))]
-    fl.save_original_layout_metrics(curves[n][curves[n].proportion.isin(table_proportions)], lab.layout, n,
+    fl.comparison.save_original_layout_metrics(curves[n][curves[n].proportion.isin(table_proportions)], lab.layout, n,
                                     p.dataset_name)
 table = pd.concat(tables, names=["net"]).reset_index(level=0)
 wide = table.pivot_table(index=["net", "masked", "input"], columns=["method", "proportion"], values="output_difference")

@@ -63,7 +63,7 @@ lab.savefig(fig, "03_filter_map.png")
 # %%
 fig, axes = plt.subplots(len(lab.pairs), 1, figsize=(11, 3.4 * len(lab.pairs)), squeeze=False)
 for ax, (n, p) in zip(axes[:, 0], lab.pairs.items()):
-    fl.viz.plot_layer_shares(p.index, fl.layer_shares(p.index, sets[n]),
+    fl.viz.plot_layer_shares(p.index, fl.distribution.layer_shares(p.index, sets[n]),
                              f"{n}: where each top-{top_percent:g}% set lies", ax)
 fig.tight_layout()
 lab.savefig(fig, "03_layer_shares.png")
@@ -75,7 +75,7 @@ lab.savefig(fig, "03_layer_shares.png")
 # normalised depth (higher = spread over more of the network).
 
 # %%
-tests = {n: fl.depth_test(p.index, sets[n], n_permutations) for n, p in lab.pairs.items()}
+tests = {n: fl.distribution.depth_test(p.index, sets[n], n_permutations) for n, p in lab.pairs.items()}
 pd.concat({n: t.table() for n, t in tests.items()}).round(4)
 
 # %% [markdown]

@@ -81,7 +81,7 @@ panel.widget()
 d0 = p.degradations[0]
 x = panel.input(d0, example_image)
 substituted = copy.deepcopy(p.target)
-substituted.load_state_dict(fl.modulated_state_dict(p.baseline.state_dict(), p.target.state_dict(),
+substituted.load_state_dict(fl.modulation.modulated_state_dict(p.baseline.state_dict(), p.target.state_dict(),
                                                     scores.top(d0, proportion), 0.0, p.index))
 with torch.no_grad():
     ref_t, ref_0 = p.target(x), substituted(x)

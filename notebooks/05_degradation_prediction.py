@@ -85,13 +85,16 @@ for name in nets:
 # ## The test inputs
 
 # %%
-photos, avoid = fl.heldout_photos() if test_hr_folder is None else (fl.load_photos(test_hr_folder), {})
+if test_hr_folder is None:
+    photos, avoid = fl.prediction.heldout_photos()
+else:
+    photos, avoid = fl.prediction.load_photos(test_hr_folder), {}
 tests, calibration = {}, {}
 for name in nets:
     p = lab.pairs[name]
-    crops = fl.pick_crops(photos, fl.hr_window(p.scale, crop_size), crops_per_photo, seed, avoid)
-    tests[name] = fl.build_test_set(crops, p.scale, crop_size, p.degradations, strengths, mixed, seed)
-    calibration[name] = fl.calibration_inputs(p.data, crop_size)
+    crops = fl.prediction.pick_crops(photos, fl.prediction.hr_window(p.scale, crop_size), crops_per_photo, seed, avoid)
+    tests[name] = fl.prediction.build_test_set(crops, p.scale, crop_size, p.degradations, strengths, mixed, seed)
+    calibration[name] = fl.prediction.calibration_inputs(p.data, crop_size)
     print(f"{name}: {len(crops)} crops of {crop_size}×{crop_size} LR pixels ({len(photos)} photos) → "
           f"{len(tests[name])} test inputs; {len(calibration[name])} calibration inputs from the dataset root")
 tests[nets[0]].summary()
@@ -102,7 +105,7 @@ tests[nets[0]].summary()
 # inputs at the set's strengths also with the references; the calibration inputs with ŷ = f_θ(x).
 
 # %%
-P = {name: fl.prediction_experiment(lab.pairs[name], lab.rankings[name], tests[name], calibration[name],
+P = {name: fl.prediction.prediction_experiment(lab.pairs[name], lab.rankings[name], tests[name], calibration[name],
                                     references=references, n_steps=input_steps, quadrature=input_quadrature,
                                     percent=top_percent, thresholds=thresholds, paper_accuracy=paper_accuracy,
                                     device=lab.device) for name in nets}
@@ -115,7 +118,7 @@ print(f"k = {top_percent:g}% of the filters:", ", ".join(f"{n} {p.k()}" for n, p
 # = more of its degradation). Mean OS(x, D) by kind of input:
 
 # %%
-scores = fl.prediction_scores(P)
+scores = fl.prediction.prediction_scores(P)
 os_columns = list(dict.fromkeys(f"os_{d}" for p in P.values() for d in p.degradations))
 scores.groupby(["net", "kind"], sort=False)[os_columns].mean().round(3)
 
@@ -126,12 +129,12 @@ scores.groupby(["net", "kind"], sort=False)[os_columns].mean().round(3)
 # paper's reported accuracy at its threshold.
 
 # %%
-curves = fl.accuracy_table(P)
+curves = fl.prediction.accuracy_table(P)
 for name in nets:
-    fl.save_prediction(P[name], lab.layout, scores, curves)
+    fl.prediction.save_prediction(P[name], lab.layout, scores, curves)
 fig = fl.viz.plot_prediction_accuracy(curves, thresholds, paper_accuracy, top_percent)
 lab.savefig(fig, "05_accuracy_vs_threshold.png")
-print(fl.describe_accuracy(P))
+print(fl.prediction.describe_accuracy(P))
 
 # %% [markdown]
 # ## ROC curves, per degradation and strength
@@ -139,10 +142,10 @@ print(fl.describe_accuracy(P))
 # another degradation (every strength). Grey dashed: the classical statistic at the set's strength.
 
 # %%
-fig = fl.viz.plot_prediction_rocs(fl.roc_table(P))
+fig = fl.viz.plot_prediction_rocs(fl.prediction.roc_table(P))
 lab.savefig(fig, "05_roc.png")
-aucs = fl.auc_table(P)
-print(fl.describe_auc(P))
+aucs = fl.prediction.auc_table(P)
+print(fl.prediction.describe_auc(P))
 aucs.set_index(["net", "degradation", "strength"]).round(3).rename(
     columns={"auc": "AUC, FAIG OS", "classical": "AUC, classical"})
 
@@ -151,7 +154,7 @@ aucs.set_index(["net", "degradation", "strength"]).round(3).rename(
 # At the paper's thresholds (where there is one) and at thresholds calibrated on the dataset root's images.
 
 # %%
-fl.confusion_table(P).set_index(["net", "degradation", "threshold"]).round(3)
+fl.prediction.confusion_table(P).set_index(["net", "degradation", "threshold"]).round(3)
 
 # %% [markdown]
 # ## FAIG against the other rankings, the references and a one-line statistic
@@ -160,15 +163,15 @@ fl.confusion_table(P).set_index(["net", "degradation", "threshold"]).round(3)
 # scores with a paper threshold; `acc_calibrated`: the threshold calibrated on the dataset root's images.
 
 # %%
-compare = fl.predictor_table(P)
+compare = fl.prediction.predictor_table(P)
 compare.set_index(["net", "degradation", "predictor", "fx"]).round(3)
 
 # %% [markdown]
 # ## Mixed inputs: two degradations at once — does it say yes to both?
 
 # %%
-mixed_table = fl.mixed_table(P)
-print(fl.describe_mixed(P))
+mixed_table = fl.prediction.mixed_table(P)
+print(fl.prediction.describe_mixed(P))
 mixed_table.set_index(["net", "mixed", "thresholds"]).round(3)
 
 # %% [markdown]
@@ -176,7 +179,7 @@ mixed_table.set_index(["net", "mixed", "thresholds"]).round(3)
 # The same attributions, F_D and F_x cut at other sizes (thresholds recalibrated for each k).
 
 # %%
-by_k = fl.k_table(P, percents)
+by_k = fl.prediction.k_table(P, percents)
 fig = fl.viz.plot_prediction_predictors(compare, by_k, top_percent)
 lab.savefig(fig, "05_predictors.png")
 by_k.pivot_table(index=["net", "percent"], columns="degradation", values=["auc", "acc_paper", "acc_calibrated"],
@@ -195,4 +198,4 @@ for name in nets:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-fl.prediction_claims(P, accuracy_bar).show()
+fl.prediction.prediction_claims(P, accuracy_bar).show()

@@ -49,7 +49,7 @@ check_images = 4  # images of that check
 #   output difference (notebook 02's metric) on D's inputs against the other degradations' inputs —
 #   whether each checkpoint's set is specific to its degradation.
 #
-# Each checkpoint is ranked as one pair by `fl.rank_checkpoints` (also `python -m faig_helpers rank
+# Each checkpoint is ranked as one pair by `fl.sweeps.rank_checkpoints` (also `python -m faig_helpers rank
 # --checkpoints DIR`), saved under `results/sweeps/{net}/{dataset}/{checkpoint}/` and reused when the
 # notebook runs again; `engine="ray"` runs the images on Ray (README, "Ray clusters and Slurm").
 
@@ -65,7 +65,7 @@ fl.viz.use_style()
 sweep_quadrature = quadrature or "riemann_middle"
 sweep_steps = n_steps if n_steps is not None else 8 if sweep_quadrature == "riemann_middle" else None
 params = fl.Params.from_namespace(globals())
-lab, sweep = fl.setup_sweep(params.replace(n_steps=sweep_steps, quadrature=sweep_quadrature),
+lab, sweep = fl.sweeps.setup_sweep(params.replace(n_steps=sweep_steps, quadrature=sweep_quadrature),
                              baseline=baseline, checkpoints=checkpoints, engine=engine, max_images=max_images)
 check_crop = lab.fit_crop(check_crop)  # ≥ each network's minimum input
 p = lab.pair
@@ -103,7 +103,7 @@ jac = pd.DataFrame({d: [fl.top_jaccard(scores[s].score(d), final.score(d), top_p
 
 def layer_share(index):
     """% of a filter set in each conv layer (rows: layers in network order)."""
-    t = fl.layer_shares(p.index, {"set": index})
+    t = fl.distribution.layer_shares(p.index, {"set": index})
     return t[t.set == "set"].set_index("layer").share
 
 

@@ -89,13 +89,13 @@ print(f"{p.name}: {len(p.index)} filters, {len(p.data)} evaluation images, degra
 # %% [markdown]
 # ## (a) Gradient elimination
 # Both scorings come from the same per-image attributions A_D (`fl.FAIG(..., eliminate=False)` returns
-# mean A_D; `fl.with_elimination` subtracts the others' per image, giving FAIG's own scores exactly);
+# mean A_D; `fl.ablations.with_elimination` subtracts the others' per image, giving FAIG's own scores exactly);
 # with the results folder's per-image cache they cost no new integral.
 
 # %%
 plain = fl.FAIG(p.baseline, p.target, device=lab.device, precision=lab.precision, eliminate=False).attribute(
     p.data, n_steps=lab.n_steps, quadrature=lab.quadrature, cache_dir=lab.layout.cache, progress=False)
-sets_a = {"with elimination": fl.with_elimination(plain), "without elimination": plain}
+sets_a = {"with elimination": fl.ablations.with_elimination(plain), "without elimination": plain}
 table_a = fl.compare(p.baseline, p.target, sets_a, p.data, elimination_proportions, device=lab.device,
                      progress=False)
 overlap = pd.DataFrame({k: {f"{d} vs {e}": fl.top_jaccard(s.score(d), s.score(e), p0)
@@ -136,13 +136,13 @@ claims_a.show()
 # 1 when only D's function goes, ½ when every input suffers alike (above 1: the other inputs even gain).
 
 # %%
-bases = fl.baseline_choices(p.baseline, p.target, baseline_seed)
+bases = fl.ablations.baseline_choices(p.baseline, p.target, baseline_seed)
 subset = p.data.subset(baseline_images, baseline_crop)
 steps_b = lab.n_steps if baseline_quadrature is None else baseline_steps
 rule_b = baseline_quadrature or lab.quadrature
 choice = {b: fl.FAIG(m, p.target, device=lab.device, precision=lab.precision).attribute(
     subset, n_steps=steps_b, quadrature=rule_b, progress=False) for b, m in bases.items()}
-quality = fl.substitution_quality(bases, p.target, choice, p.data, p0, device=lab.device)
+quality = fl.ablations.substitution_quality(bases, p.target, choice, p.data, p0, device=lab.device)
 target_psnr = fl.quality_table({"target": p.target}, p.data).loc["target"]
 quality["psnr_lost"] = [target_psnr[i] - v for i, v in zip(quality.input, quality.psnr)]
 print(f"ranked on {len(subset)} images, {subset.gt[0].shape[-1] // subset.scale} LR pixels wide, "
@@ -209,17 +209,17 @@ claims_b.show()
 # ## (c) Re-training only the top locations
 # From θ̄, one run per set of locations: the top-`percent`% kernels of each method's ranking for the
 # re-trained degradation learn, on inputs all degraded by it; every other weight and every bias stays
-# θ̄'s (`fl.train(..., trainable=masks)`). "all parameters" trains everything: the upper bound.
+# θ̄'s (`fl.train.train(..., trainable=masks)`). "all parameters" trains everything: the upper bound.
 # Every run has the same budget and seed.
 
 # %%
 rd = fl.degradation(retrain_degradation or degs[0]).name
 RD = fl.degradation(rd)
-cfg = fl.TrainConfig(iters=retrain_iters, batch=retrain_batch, patch=retrain_patch, lr=retrain_lr,
+cfg = fl.train.TrainConfig(iters=retrain_iters, batch=retrain_batch, patch=retrain_patch, lr=retrain_lr,
                      ema_decay=retrain_ema, seed=retrain_seed)
 locations = {f"{fl.viz.method_label(m)} locations": ranked[m].top(rd, p0) for m in ranked if rd in ranked[m].scores}
 locations["all parameters (upper bound)"] = None
-retrained = fl.retrain_locations(p.baseline, locations, rd, cfg,
+retrained = fl.ablations.retrain_locations(p.baseline, locations, rd, cfg,
                                  lab.layout.models / "retrain" / p.name / p.dataset_name / f"{rd}_{p0:g}pct",
                                  image_folder=train_folder, filter_index=p.index, progress=False,
                                  threads=retrain_threads)

@@ -125,7 +125,7 @@ subst.show()
 
 # %%
 sets = {d: lab.rankings[p.name]["faig"].top(d, top_percent) for d in p.degradations}
-regions = fl.region_shares(p.index, sets)
+regions = fl.distribution.region_shares(p.index, sets)
 fig, ax = plt.subplots(figsize=(9, 3.6))
 fl.viz.plot_region_shares(regions, f"{p.name}: where each top-{top_percent:g}% FAIG set lies", ax)
 fig.tight_layout()

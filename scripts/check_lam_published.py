@@ -18,7 +18,8 @@ from faig_helpers.embedded import pair_paths
 
 
 def main(checkout: str) -> None:
-    fl.import_spandrel()  # a torchvision stand-in where the real one does not import (their ModelZoo imports it)
+    # a torchvision stand-in where the real one does not import (their ModelZoo imports it)
+    fl.archs.spandrel_fallback.import_spandrel()
     sys.path.insert(0, checkout)
     import SaliencyModel.BackProp as backprop
     from SaliencyModel.BackProp import GaussianBlurPath, Path_gradient, attribution_objective, saliency_map_PG

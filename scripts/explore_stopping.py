@@ -32,7 +32,7 @@ def levels_of(faig: fl.FAIG, xs, gt) -> list[dict]:
     for n in LEVELS:
         intervals = n - 1
         if done == 0:
-            alphas, weights, keep = fl.nodes_and_weights("riemann_trapezoid", n) + (0.0,)
+            alphas, weights, keep = fl.quadrature.nodes_and_weights("riemann_trapezoid", n) + (0.0,)
         else:
             alphas = (2 * np.arange(intervals // 2) + 1) / intervals
             weights, keep = np.full(len(alphas), 1.0 / intervals), 0.5

@@ -282,7 +282,7 @@ def test_baseline_choice_helpers(tmp_path):
         assert r1.state_dict()[k].shape == v.shape
         assert not z.state_dict()[k].any()
     assert any(not torch.equal(r1.state_dict()[k], r3.state_dict()[k]) for k in before)
-    choices = fl.baseline_choices(mb, mt, 1)
+    choices = fl.ablations.baseline_choices(mb, mt, 1)
     assert list(choices) == ["trained", "random", "zero"] and choices["trained"] is mb
     data = tiny_data(2, size=16)
     rankings = {n: AbsoluteFilterChange(b, mt).attribute() for n, b in choices.items()}

@@ -20,9 +20,9 @@ from helpers import tiny_data, tiny_pair
 
 # ---------------------------------------------------------------- the public API
 
-def test_the_public_api_exports_the_package():
+def test_the_package_is_the_prediction_namespace():
     for name in pred.__all__:
-        assert getattr(fl, name) is getattr(pred, name), name
+        assert getattr(fl.prediction, name) is getattr(pred, name), name
     assert fl.viz.plot_prediction_accuracy and fl.viz.plot_prediction_rocs and fl.viz.plot_prediction_predictors
 
 
@@ -253,7 +253,7 @@ def test_test_set_of_three_degradations_uses_the_registry():
     for name in ("jpeg30", "noise0.1_jpeg50"):  # the registry's pipeline on the window, then the crop
         d = degradation(name.replace("_", "+"))
         ref = d.apply(y[..., :pred.hr_window(2, 16), :pred.hr_window(2, 16)], 2,
-                      fl.seeded_generator(2, x[name].name))[..., m:m + 16, m:m + 16]
+                      fl.degradations.seeded_generator(2, x[name].name))[..., m:m + 16, m:m + 16]
         torch.testing.assert_close(x[name].lr, ref, atol=0, rtol=0)
     assert x["jpeg30"].contains("jpeg") and not x["jpeg30"].contains("blur")
     assert x["noise0.1_jpeg50"].contains("noise") and x["noise0.1_jpeg50"].contains("jpeg")
@@ -307,7 +307,7 @@ def test_calibration_inputs_cover_the_roots_set():
     assert cal.contains("jpeg").tolist() == [False, False, False, True] * 2
     torch.testing.assert_close(cal[3].lr, fl.crop(data["jpeg"][0], fl.crop_box(data["jpeg"][0].shape, 6)))
     with pytest.raises(ConfigError, match="calibration needs"):
-        pred.calibration_inputs(fl.DatasetRoot(data.names, data.gt, data.inputs), 6)  # no clean images
+        pred.calibration_inputs(fl.degradations.DatasetRoot(data.names, data.gt, data.inputs), 6)  # no clean images
 
 
 # ---------------------------------------------------------------- per-input attributions

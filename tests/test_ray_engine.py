@@ -11,6 +11,7 @@ import pytest
 import faig_helpers as fl
 from faig_helpers.__main__ import main
 from faig_helpers.engines import LocalEngine, RayEngine
+from faig_helpers.errors import EngineError
 
 from helpers import save_tiny_root, tiny_data, tiny_pair
 from sweep_helpers import Interrupted, Recording, tiny_experiment
@@ -121,11 +122,11 @@ def test_sweep_on_ray_resumes_an_interrupted_sweep(ray_session, tmp_path, capsys
     save_tiny_root(tiny_data(3), tmp_path / "root")
     out, data = tmp_path / "out", fl.load_dataset(tmp_path / "root")
     with pytest.raises(Interrupted):
-        fl.rank_checkpoints(b, exp, data, out, engine=Recording(RayEngine(), stop_after=5), progress=False)
+        fl.sweeps.rank_checkpoints(b, exp, data, out, engine=Recording(RayEngine(), stop_after=5), progress=False)
     first = (out / "net_g_100" / "meta.json").stat().st_mtime_ns
     assert not (out / "net_g_200" / "meta.json").exists() and len(list((out / "cache").rglob("*.npz"))) == 2
     rec = Recording(RayEngine())
-    sweep = fl.rank_checkpoints(b, exp, data, out, engine=rec, progress=False)
+    sweep = fl.sweeps.rank_checkpoints(b, exp, data, out, engine=rec, progress=False)
     assert [len(c) for c in rec.calls] == [1, 3], "done checkpoints skipped, the started one resumed"
     assert (out / "net_g_100" / "meta.json").stat().st_mtime_ns == first
     main(["rank", "--baseline", str(b), "--checkpoints", str(exp), "--dataset-root", str(tmp_path / "root"),
@@ -145,13 +146,13 @@ def test_unreachable_cluster_is_one_clear_line(monkeypatch):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setattr(ray, "is_initialized", lambda: False)  # as in a fresh process
-    with pytest.raises(fl.EngineError, match=rf"cannot reach the Ray cluster at 127.0.0.1:{port} .*ray start --head"):
+    with pytest.raises(EngineError, match=rf"cannot reach the Ray cluster at 127.0.0.1:{port} .*ray start --head"):
         RayEngine(address=f"127.0.0.1:{port}").start()
-    with pytest.raises(fl.EngineError, match="expected 'auto', HOST:PORT"):
+    with pytest.raises(fl.errors.EngineError, match="expected 'auto', HOST:PORT"):
         RayEngine(address="somewhere").start()
 
 
 def test_gpu_tasks_on_a_cluster_without_gpus_are_an_error_not_a_hang(ray_session, tiny):
     *_, models, data = tiny
-    with pytest.raises(fl.EngineError, match="gpus_per_task=0.5, but the Ray cluster has 0 GPUs"):
+    with pytest.raises(fl.errors.EngineError, match="gpus_per_task=0.5, but the Ray cluster has 0 GPUs"):
         fl.FAIG(*models).attribute(data, progress=False, engine=RayEngine(gpus_per_task=0.5))

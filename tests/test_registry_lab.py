@@ -17,8 +17,8 @@ from helpers import save_tiny_root, tiny_data, tiny_pair  # noqa: E402
 def throwaway():
     """A method registered for one test (and removed afterwards): filters ranked by their weight norm."""
 
-    @fl.register
-    class WeightNorm(fl.Attribution):
+    @fl.methods.register
+    class WeightNorm(fl.methods.Attribution):
         name, inputs = "weight_norm_test", ()
 
         def reduce(self, results, degradations, info):
@@ -37,7 +37,7 @@ def test_a_registered_method_reaches_the_table_the_curves_and_the_cli(throwaway,
     data = tiny_data(2)
     ranked = fl.rank_all(baseline, target, data, results=tmp_path / "res", net="n", dataset="d", n_steps=2,
                          quadrature="riemann_middle", progress=False)  # methods=None: the paper's set
-    assert "weight_norm_test" in ranked and set(ranked) == set(fl.PAPER_METHODS)  # a new method joins it
+    assert "weight_norm_test" in ranked and set(ranked) == set(fl.methods.PAPER_METHODS)  # a new method joins it
     table = fl.compare(baseline, target, ranked, data, (0, 10, 100), progress=False)
     assert set(table.method) == set(ranked)
     axes = fl.viz.plot_substitution_table(table, [10])
@@ -49,7 +49,8 @@ def test_a_registered_method_reaches_the_table_the_curves_and_the_cli(throwaway,
     out = tmp_path / "cli"
     main(["rank", "--method", "weight_norm_test", "--baseline", str(b), "--target", str(t), "--dataset-root",
           str(tmp_path / "root"), "--out", str(out)])
-    np.testing.assert_array_equal(fl.load_scores(out, "x").ranking("blur"), ranked["weight_norm_test"].ranking("blur"))
+    np.testing.assert_array_equal(fl.rankings.load_scores(out, "x").ranking("blur"),
+                                  ranked["weight_norm_test"].ranking("blur"))
 
 
 def test_setup_loads_pairs_data_and_rankings(tmp_path, monkeypatch):
@@ -66,7 +67,7 @@ def test_setup_loads_pairs_data_and_rankings(tmp_path, monkeypatch):
     explicit = fl.setup({"tiny": (str(b), str(t))}, dataset_root=tmp_path / "root", rank=False,
                         results_dir=tmp_path / "explicit")
     assert explicit.results == tmp_path / "explicit"  # an explicit parameter beats the environment
-    assert explicit.methods == list(fl.PAPER_METHODS) and explicit.quadrature == fl.DEFAULT_QUADRATURE
+    assert explicit.methods == list(fl.methods.PAPER_METHODS) and explicit.quadrature == fl.DEFAULT_QUADRATURE
     mods = fl.setup({"m": dict(baseline=p.baseline, target=p.target, dataset_root=tmp_path / "root")}, rank=False)
     assert torch.equal(next(iter(mods.pair.target.parameters())), next(iter(p.target.parameters())))
 

@@ -29,7 +29,8 @@ def test_grafting_shares_equal_an_independent_computation(embedded):
     fi = fl.FilterIndex.from_module(t)
     for method, p, d in (("faig", 1, "noise"), ("faig", 5, "blur"), ("random", 1, "blur")):
         model = copy.deepcopy(b)
-        model.load_state_dict(fl.grafted_state_dict(b.state_dict(), t.state_dict(), rankings[method].top(d, p), fi))
+        model.load_state_dict(fl.sufficiency.grafted_state_dict(b.state_dict(), t.state_dict(),
+                                                                rankings[method].top(d, p), fi))
         with torch.no_grad():
             def mean_psnr(m):
                 return np.mean([psnr(m(x), y, data.scale) for x, y in zip(data[d], data.gt)])
@@ -65,10 +66,10 @@ def test_the_localizers_rank_through_the_cli_as_the_api(method, tmp_path):
     main(["rank", "--method", method, "--baseline", str(b), "--target", str(t), "--dataset-root",
           str(tmp_path / "root"), "--out", str(out)])
     api = fl.attribute(method, *fl.load_pair(b, t), fl.load_dataset(tmp_path / "root"), progress=False)
-    got = fl.load_scores(out, method)
+    got = fl.rankings.load_scores(out, method)
     for d in ("blur", "noise"):
         assert np.array_equal(got.ranking(d), api.ranking(d))
-    assert method not in fl.PAPER_METHODS and fl.METHODS[method].label and fl.METHODS[method].colour
+    assert method not in fl.methods.PAPER_METHODS and fl.METHODS[method].label and fl.METHODS[method].colour
 
 
 def test_the_mask_method_definition(tmp_path):
@@ -76,7 +77,7 @@ def test_the_mask_method_definition(tmp_path):
     b, t = fl.load_pair(*tiny_pair(tmp_path))
     m = fl.METHODS["mask"](b, t, seed=3)
     params = m._params(torch.full((len(m),), 50.0))
-    everything = fl.grafted_state_dict(b.state_dict(), t.state_dict(), np.arange(len(m)), m.index)
+    everything = fl.sufficiency.grafted_state_dict(b.state_dict(), t.state_dict(), np.arange(len(m)), m.index)
     assert all(torch.allclose(params[n], everything[n], atol=1e-6) for n in params)
     data = tiny_data(2)
     m.steps = 5

@@ -13,7 +13,7 @@ import faig_helpers as fl
 from faig_helpers.__main__ import main
 from faig_helpers.checkpoint import save_checkpoint
 from faig_helpers.engines import LocalEngine, RayEngine
-from faig_helpers.errors import CheckpointError, ConfigError
+from faig_helpers.errors import CheckpointError, ConfigError, EngineError
 from faig_helpers.sweeps import checkpoints_arch
 
 from helpers import save_tiny_root, tiny_data, tiny_pair
@@ -32,10 +32,10 @@ def test_experiment_checkpoints_in_iteration_order_latest_only_when_new(tmp_path
     _ckpt(models / "net_g_latest.pth", 10000)  # BasicSR's copy of the last one
     want = [500, 1000, 1500, 10000]
     for source in (tmp_path / "exp", models):
-        got = fl.find_checkpoints(source)
+        got = fl.sweeps.find_checkpoints(source)
         assert [c.iteration for c in got] == want and [c.stem for c in got] == [f"net_g_{i}" for i in want]
     _ckpt(models / "net_g_latest.pth", 12345)  # newer than the last numbered one: it is the last checkpoint
-    got = fl.find_checkpoints(tmp_path / "exp")
+    got = fl.sweeps.find_checkpoints(tmp_path / "exp")
     assert [c.stem for c in got] == [f"net_g_{i}" for i in want] + ["net_g_latest"] and got[-1].iteration is None
 
 
@@ -46,21 +46,21 @@ def test_glob_and_list_sources(tmp_path):
             (tmp_path / name).write_text("x")
         else:
             _ckpt(tmp_path / name)
-    got = fl.find_checkpoints(str(tmp_path / "run_*" / "*"))
+    got = fl.sweeps.find_checkpoints(str(tmp_path / "run_*" / "*"))
     assert [c.stem for c in got] == ["ckpt_3", "ckpt_20", "ckpt_100"] and [c.iteration for c in got] == [3, 20, 100]
     listed = [tmp_path / "run_b/ckpt_20.pth", tmp_path / "run_a/ckpt_3.pth"]
-    assert [c.stem for c in fl.find_checkpoints(listed)] == ["ckpt_20", "ckpt_3"]  # a list keeps its order
+    assert [c.stem for c in fl.sweeps.find_checkpoints(listed)] == ["ckpt_20", "ckpt_3"]  # a list keeps its order
 
 
 def test_checkpoint_source_errors_name_the_path(tmp_path):
     with pytest.raises(CheckpointError, match="not a BasicSR experiment folder"):
-        fl.find_checkpoints(tmp_path)
+        fl.sweeps.find_checkpoints(tmp_path)
     with pytest.raises(CheckpointError, match=r"nothing\*.pth: no checkpoint files"):
-        fl.find_checkpoints(str(tmp_path / "nothing*.pth"))
+        fl.sweeps.find_checkpoints(str(tmp_path / "nothing*.pth"))
     _ckpt(tmp_path / "a" / "net_g_5.pth")
     _ckpt(tmp_path / "b" / "net_g_5.pth")
     with pytest.raises(CheckpointError, match="have the same name 'net_g_5'"):
-        fl.find_checkpoints(str(tmp_path / "*" / "net_g_5.pth"))
+        fl.sweeps.find_checkpoints(str(tmp_path / "*" / "net_g_5.pth"))
 
 
 def test_sweep_ranks_every_checkpoint_as_one_pair_and_resumes(tmp_path):
@@ -71,10 +71,10 @@ def test_sweep_ranks_every_checkpoint_as_one_pair_and_resumes(tmp_path):
     out = tmp_path / "sweep"
     stop = Recording(LocalEngine(), stop_after=4)  # 3 images a checkpoint: stops inside the second one
     with pytest.raises(Interrupted):
-        fl.rank_checkpoints(b, exp, data, out, engine=stop, progress=False, **opts)
+        fl.sweeps.rank_checkpoints(b, exp, data, out, engine=stop, progress=False, **opts)
     assert (out / "net_g_100" / "meta.json").is_file() and not (out / "net_g_200" / "meta.json").exists()
     rec = Recording(LocalEngine())
-    sweep = fl.rank_checkpoints(b, exp, data, out, engine=rec, progress=False, **opts)
+    sweep = fl.sweeps.rank_checkpoints(b, exp, data, out, engine=rec, progress=False, **opts)
     assert [len(c) for c in rec.calls] == [2, 3], "a completed checkpoint is skipped, a started one resumes"
     assert sweep.stems == ["net_g_100", "net_g_200", "net_g_300"] and sweep.iterations == [100, 200, 300]
     assert sweep.table().reused.tolist() == [True, False, False]
@@ -83,18 +83,18 @@ def test_sweep_ranks_every_checkpoint_as_one_pair_and_resumes(tmp_path):
     assert [c["iteration"] for c in summary["checkpoints"]] == [100, 200, 300]
     for c, scores in zip(sweep.checkpoints, sweep.of("faig")):
         alone = fl.FAIG(*fl.load_pair(b, c.path)).attribute(data, progress=False, **opts)
-        saved = fl.load_scores(out / c.stem, "faig")
+        saved = fl.rankings.load_scores(out / c.stem, "faig")
         for d in data.degradations:
             assert np.array_equal(scores.score(d), alone.score(d)) and np.array_equal(saved.score(d), alone.score(d))
             assert (out / c.stem / f"{d}_index.txt").is_file()
     again = Recording(LocalEngine())
-    assert fl.rank_checkpoints(b, exp, data, out, engine=again, progress=False, **opts).table().reused.all()
+    assert fl.sweeps.rank_checkpoints(b, exp, data, out, engine=again, progress=False, **opts).table().reused.all()
     assert again.items == []
 
 
 def test_sweep_of_several_methods_has_a_folder_per_method(tmp_path):
     b, exp = tiny_experiment(tmp_path, n=2, latest=False)
-    sweep = fl.rank_checkpoints(b, exp, tiny_data(2), tmp_path / "out", ["faig", "abs_filter_change"], n_steps=4,
+    sweep = fl.sweeps.rank_checkpoints(b, exp, tiny_data(2), tmp_path / "out", ["faig", "abs_filter_change"], n_steps=4,
                                 quadrature="riemann_left", progress=False)
     for stem in ("net_g_100", "net_g_200"):
         for m in ("faig", "abs_filter_change"):
@@ -110,9 +110,9 @@ def test_sweep_refuses_a_checkpoint_of_another_network(tmp_path):
     shutil.copy(other, exp / "models" / "net_g_300.pth")
     opts = dict(n_steps=2, quadrature="riemann_left", progress=False)
     with pytest.raises(CheckpointError, match="net_g_300.pth: the state dict for MSRResNet does not fit"):
-        fl.rank_checkpoints(b, exp, tiny_data(2), tmp_path / "out", **opts)  # the options' network_g
+        fl.sweeps.rank_checkpoints(b, exp, tiny_data(2), tmp_path / "out", **opts)  # the options' network_g
     with pytest.raises(CheckpointError, match="baseline.pth and .*net_g_300.pth do not match"):
-        fl.rank_checkpoints(b, str(exp / "models" / "*.pth"), tiny_data(2), tmp_path / "out2", **opts)
+        fl.sweeps.rank_checkpoints(b, str(exp / "models" / "*.pth"), tiny_data(2), tmp_path / "out2", **opts)
 
 
 def test_cli_sweep_writes_one_ranking_per_checkpoint(tmp_path, capsys):
@@ -122,7 +122,7 @@ def test_cli_sweep_writes_one_ranking_per_checkpoint(tmp_path, capsys):
             "--steps", "4", "--quadrature", "riemann_left", "--out", str(tmp_path / "out")]
     main(args)
     assert "2 checkpoints (2 ranked, 0 already done)" in capsys.readouterr().err
-    api = fl.rank_checkpoints(b, exp, tmp_path / "root", tmp_path / "api", n_steps=4, quadrature="riemann_left",
+    api = fl.sweeps.rank_checkpoints(b, exp, tmp_path / "root", tmp_path / "api", n_steps=4, quadrature="riemann_left",
                               progress=False)
     for stem in api.stems:
         for d in ("blur", "noise"):
@@ -133,20 +133,21 @@ def test_cli_sweep_writes_one_ranking_per_checkpoint(tmp_path, capsys):
 
 
 def test_engine_names_and_options(monkeypatch):
-    assert isinstance(fl.make_engine(None), LocalEngine) and fl.make_engine("local", workers=2).workers == 2
-    ray_engine = fl.make_engine("ray", address="auto", gpus_per_task=0.25)
+    make_engine = fl.engines.make_engine
+    assert isinstance(make_engine(None), LocalEngine) and make_engine("local", workers=2).workers == 2
+    ray_engine = fl.engines.make_engine("ray", address="auto", gpus_per_task=0.25)
     assert isinstance(ray_engine, RayEngine) and ray_engine.gpus_per_task == 0.25 and not ray_engine.started
     assert ray_engine.gpus_for(torch.device("cpu")) == 0.25 and RayEngine().gpus_for(torch.device("cuda")) == 1
     with pytest.raises(ConfigError, match="unknown engine 'dask'"):
-        fl.make_engine("dask")
+        fl.engines.make_engine("dask")
     with pytest.raises(ConfigError, match="engine 'local'.*address"):
-        fl.make_engine("local", address="auto")
+        fl.engines.make_engine("local", address="auto")
     with pytest.raises(ConfigError, match="apply to an engine given by name"):
-        fl.make_engine(LocalEngine(), workers=2)
+        fl.engines.make_engine(LocalEngine(), workers=2)
     with pytest.raises(ConfigError, match="gpus_per_task must be ≥ 0"):
         RayEngine(gpus_per_task=-1)
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
-    with pytest.raises(fl.EngineError, match=r"needs Ray, which is not installed: pip install -c constraints.txt"):
+    with pytest.raises(EngineError, match=r"needs Ray, which is not installed: pip install -c constraints.txt"):
         RayEngine().start()
 
 
@@ -169,7 +170,7 @@ def test_setup_and_cli_pass_the_engine_through(tmp_path, capsys):
 def test_a_method_moves_to_a_device_with_everything_it_keeps(tmp_path):
     """What a Ray worker does with a shipped method (checked on the meta device: no GPU needed)."""
     b, t = tiny_pair(tmp_path)
-    for cls in (fl.FAIG, fl.IntegratedGradients):
+    for cls in (fl.FAIG, fl.methods.IntegratedGradients):
         m = cls(*fl.load_pair(b, t)).to("meta")
         tensors = [*m.path.theta.values(), *m.path.theta_bar.values(), *m.path.model.parameters(),
                    *getattr(m, "diff", {}).values()]
@@ -179,7 +180,7 @@ def test_a_method_moves_to_a_device_with_everything_it_keeps(tmp_path):
 def test_cli_sweep_of_the_shipped_run_writes_one_ranking_per_checkpoint(tmp_path, capsys):
     """`rank --checkpoints` on the embedded experiment folder: one ranking per shipped checkpoint, per degradation
     of the pair's root (blur, noise, JPEG)."""
-    sweep = fl.embedded_sweep()
+    sweep = fl.sweeps.embedded_sweep()
     stems = [p.stem for p in sorted((Path(sweep["checkpoints"]) / "models").glob("net_g_*.pth"))]
     small = fl.load_dataset(sweep["dataset_root"], limit=2).subset(size=12)  # the root's first images, cropped
     save_tiny_root(small, tmp_path / "root")
