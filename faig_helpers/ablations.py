@@ -40,7 +40,7 @@ from .modulation import FilterModulator
 from .train import TrainConfig, train
 
 __all__ = ["with_elimination", "random_baseline", "zero_baseline", "baseline_choices", "substitution_quality",
-           "train_images", "retrain_locations"]
+           "train_folder", "retrain_locations"]
 
 
 def with_elimination(scores: FilterScores) -> FilterScores:
@@ -115,8 +115,8 @@ def _levels(t: torch.Tensor) -> torch.Tensor:
     return (t.clamp(0, 1) * 255).round().double()
 
 
-def train_images() -> Path:
-    """The embedded default's training photographs (``data/images/train``)."""
+def train_folder() -> Path:
+    """The folder of the embedded default's training photographs (``data/images/train``)."""
     from .embedded import TRAIN_DIR
 
     return TRAIN_DIR
@@ -136,7 +136,7 @@ def retrain_locations(baseline: nn.Module, locations: Mapping[str, np.ndarray | 
     trained model (EMA weights, eval mode)."""
     d = degradation(degradation_name).name
     cfg = dataclasses.replace(cfg, mix={d: 1.0}, exclusive=False)
-    folder = Path(image_folder) if image_folder is not None else train_images()
+    folder = Path(image_folder) if image_folder is not None else train_folder()
     fi = filter_index or FilterIndex.from_module(baseline)
     out_dir = Path(out_dir)
     digest = tensor_digest(*baseline.state_dict().values())
