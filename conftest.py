@@ -47,6 +47,14 @@ def _doctest_names(request, doctest_namespace):
     doctest_namespace.update(_DOCTEST_NAMES)
 
 
+def pytest_ignore_collect(collection_path, config):
+    """A notebook's .py half is not a module: nbval runs the .ipynb half, and ``--doctest-modules`` must not import
+    (that is, execute) the notebook a second time."""
+    if collection_path.suffix == ".py" and collection_path.parent == ROOT / "notebooks":
+        return True
+    return None
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: minutes-long end-to-end tests (deselect with -m 'not slow')")
 
