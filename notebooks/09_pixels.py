@@ -48,7 +48,7 @@ lam_kernel = 9
 # %%
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython.display import display
+from IPython.display import clear_output, display
 
 import faig_helpers as fl
 
@@ -180,5 +180,18 @@ def show(x, y, size, model, input):
     plt.close(fig)
 
 
-out = widgets.interactive_output(show, pick)
+# the map for the default box is drawn in the cell's own output; the widgets redraw it into `out` when moved (an
+# unattended run, papermill's or nbval's, never routes output through a widget)
+out = widgets.Output()
+
+
+def redraw(_change) -> None:
+    with out:
+        clear_output(wait=True)
+        show(**{k: v.value for k, v in pick.items()})
+
+
+for control in pick.values():
+    control.observe(redraw, names="value")
 display(widgets.VBox([widgets.HBox(list(pick.values())[:3]), widgets.HBox(list(pick.values())[3:]), out]))
+show(**{k: v.value for k, v in pick.items()})
