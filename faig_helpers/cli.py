@@ -25,7 +25,7 @@ from .checkpoint import load_model, load_pair
 from .degradations import load_dataset, read_manifest
 from .engines import ENGINES, open_engine
 from .errors import ConfigError, DegradationError, FaigLabError, ImageError
-from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, PRECISIONS, method_class
+from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, PRECISIONS
 from .quadrature import QUADRATURES, check
 from .rankings import save_rankings
 
@@ -105,7 +105,7 @@ def rank_main(argv: Sequence[str] | None = None) -> Path:
         elif degradations is None and a.dataset_root is not None:
             degradations = read_manifest(a.dataset_root)["degradations"]
         t0 = time.perf_counter()
-        runner = method_class(a.method)(baseline, target, device=a.device, seed=a.seed, precision=a.precision)
+        runner = METHODS[a.method](baseline, target, device=a.device, seed=a.seed, precision=a.precision)
         with open_engine(a.engine, **ray_options) as engine:
             scores = runner.attribute(data, n_steps=a.steps, quadrature=a.quadrature, cache_dir=a.cache,
                                       degradations=degradations, engine=engine)
@@ -196,7 +196,7 @@ def modulate_main(argv: Sequence[str] | None = None) -> Path:
             if deg not in degs:
                 raise ConfigError(f"{a.dataset_root}: no '{deg}' inputs to rank on (its set: {degs})")
             data = load_dataset(a.dataset_root, degs, clean=False)
-            ranking = method_class("faig")(baseline, target, device=a.device).attribute(
+            ranking = METHODS["faig"](baseline, target, device=a.device).attribute(
                 data, n_steps=a.steps, quadrature=a.quadrature)
         out = export_modulated(baseline, target, a.out, a.lam, degradation_name=deg, percent=a.percent,
                                ranking=ranking, dni=a.dni)

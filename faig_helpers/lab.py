@@ -41,7 +41,7 @@ from .engines import Engine, make_engine, open_engine
 from .errors import ConfigError
 from .filters import FilterIndex
 from .layout import Layout, output_dirs
-from .params import Params, resolve
+from .params import Params
 from .methods import (DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, resolve_methods,
                       resolve_precision)
 from .rankings import rank_all
@@ -193,38 +193,35 @@ def setup(pairs: Mapping | Params | None = None, net: str | None = None, dataset
     the module docstring for each parameter; a bad one raises :class:`~faig_helpers.errors.ConfigError`."""
     from .embedded import DATASET_ROOT, default_pairs
 
-    (pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps,
-     quadrature) = resolve(pairs, net=net, dataset_root=dataset_root, dataset_name=dataset_name,
-                           degradations=degradations, results_dir=results_dir, figures_dir=figures_dir,
-                           device=device, methods=methods, n_steps=n_steps, quadrature=quadrature)
-    entries = {n: _entry(n, e) for n, e in (default_pairs() if pairs is None else dict(pairs)).items()}
-    if pairs is None and dataset_root is not None:  # the embedded models on the user's images
+    p = Params.of_call(pairs, locals())
+    entries = {n: _entry(n, e) for n, e in (default_pairs() if p.pairs is None else dict(p.pairs)).items()}
+    if p.pairs is None and p.dataset_root is not None:  # the embedded models on the user's images
         for e in entries.values():
             e.pop("dataset_root", None)
     if not entries:
         raise ConfigError("pairs is empty: give at least one name → (baseline, target)")
-    net = next(iter(entries)) if net is None else net
+    net = next(iter(entries)) if p.net is None else p.net
     if net not in entries:
         raise ConfigError(f"net '{net}' is not one of the pairs {list(entries)}")
     make_engine(engine)  # a bad engine name or object fails here, before any work
-    results, figures = output_dirs(results_dir, figures_dir)
+    results, figures = output_dirs(p.results_dir, p.figures_dir)
     loaded: dict[tuple, DatasetRoot] = {}
     out: dict[str, Pair] = {}
     for name, e in entries.items():
-        root = Path(e.get("dataset_root") or dataset_root or DATASET_ROOT)
-        key = (str(root), tuple(degradations or ()))
+        root = Path(e.get("dataset_root") or p.dataset_root or DATASET_ROOT)
+        key = (str(root), tuple(p.degradations or ()))
         if key not in loaded:
-            loaded[key] = load_dataset(root, degradations)
+            loaded[key] = load_dataset(root, p.degradations)
         baseline, target = _load(e)
         data = loaded[key]
         smallest = min((x.shape for xs in data.inputs.values() for x in xs), key=lambda s: min(s[-2:]))
         fit_crop(1, target, smallest)  # images too small for the network: one line now, not a traceback later
         if images is not None or crop is not None:
             data = data.subset(images, fit_crop(crop, target, smallest))
-        out[name] = Pair(name, baseline, target, data, e.get("dataset_name") or dataset_name or root.name, root)
-    dev = resolve_device(device)
-    lab = Lab(out, net, results, figures, dev, resolve_methods(methods),
-              DEFAULT_STEPS if n_steps is None else int(n_steps), quadrature or DEFAULT_QUADRATURE, reuse,
+        out[name] = Pair(name, baseline, target, data, e.get("dataset_name") or p.dataset_name or root.name, root)
+    dev = resolve_device(p.device)
+    lab = Lab(out, net, results, figures, dev, resolve_methods(p.methods),
+              DEFAULT_STEPS if p.n_steps is None else int(p.n_steps), p.quadrature or DEFAULT_QUADRATURE, reuse,
               resolve_precision(precision or DEFAULT_PRECISION, dev), engine=engine)
     if rank:
         lab.rank(progress=progress)

@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["Params", "resolve"]
+__all__ = ["Params"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,14 @@ class Params:
         got = {n: namespace.get(n) for n in cls.names()}
         return cls(**{n: defaults.get(n) if v is None else v for n, v in got.items()})
 
+    @classmethod
+    def of_call(cls, pairs: Any, arguments: Mapping[str, Any]) -> "Params":
+        """The common parameters of a set-up call ``f(pairs_or_params, net=…, dataset_root=…, …)`` given its
+        ``locals()``: ``pairs`` may be a :class:`Params` or the pairs themselves; every common parameter the call
+        names explicitly (not None) wins."""
+        explicit = {n: arguments.get(n) for n in cls.names() if n != "pairs"}
+        return (pairs if isinstance(pairs, Params) else cls(pairs)).merged(**explicit)
+
     def replace(self, **changes: Any) -> "Params":
         """A copy with ``changes``."""
         return dataclasses.replace(self, **changes)
@@ -76,13 +84,3 @@ class Params:
     def merged(self, **explicit: Any) -> "Params":
         """These parameters with every ``explicit`` value that is not None put in their place."""
         return self.replace(**{k: v for k, v in explicit.items() if v is not None})
-
-
-def resolve(pairs: Any, **explicit: Any) -> tuple:
-    """The common parameters of a set-up call ``f(pairs_or_params, net, dataset_root, …)`` in :class:`Params`
-    order: ``pairs`` may be a :class:`Params` (explicit values not None win over it) or the pairs themselves."""
-    if isinstance(pairs, Params):
-        merged = pairs.merged(**explicit)
-    else:
-        merged = Params(pairs, **explicit)
-    return tuple(getattr(merged, n) for n in Params.names())

@@ -24,7 +24,7 @@ from .errors import ConfigError, RankingError
 from .filters import top_count
 from .io_utils import atomic_path, atomic_save_npy, atomic_write_text, tensor_digest
 from .layout import Layout
-from .methods import (DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, Attribution, FilterScores, method_class,
+from .methods import (DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, Attribution, FilterScores,
                       resolve_methods)
 
 __all__ = ["RankingError", "INCOMPLETE", "ranking_top",
@@ -191,7 +191,7 @@ def rank_all(baseline: nn.Module, target: nn.Module, data: DatasetRoot | None, *
     out: dict[str, FilterScores] = {}
     with open_engine(engine) as eng:
         for name in resolve_methods(methods):
-            method = method_class(name)(baseline, target, device=device, seed=seed, precision=precision)
+            method = METHODS[name](baseline, target, device=device, seed=seed, precision=precision)
             meta = ranking_meta(method, n_steps, quadrature, degs, models, data, images)
             if reuse:
                 found = reuse_ranking(find_ranking_dir(layout, net, dataset, name, degs), name, meta, len(method),

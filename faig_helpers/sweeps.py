@@ -40,8 +40,8 @@ from .degradations import DatasetRoot, degradation_set, load_dataset
 from .engines import Engine, open_engine
 from .errors import CheckpointError, ConfigError
 from .io_utils import atomic_write_text, tensor_digest
-from .params import Params, resolve
-from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, FilterScores, method_class, resolve_methods
+from .params import Params
+from .methods import DEFAULT_PRECISION, DEFAULT_QUADRATURE, DEFAULT_STEPS, METHODS, FilterScores, resolve_methods
 from .rankings import INCOMPLETE, images_digest, models_digest, ranking_meta, reuse_ranking, save_rankings
 
 __all__ = ["Checkpoint", "find_checkpoints", "checkpoints_arch", "CheckpointSweep", "rank_checkpoints",
@@ -255,7 +255,7 @@ def rank_checkpoints(baseline: str | os.PathLike | nn.Module, checkpoints: str |
             models = models_digest(mb, mt)
             sweep.scores[c.stem], reused = {}, {}
             for name in names:
-                method = method_class(name)(mb, mt, device=device, seed=seed, precision=precision)
+                method = METHODS[name](mb, mt, device=device, seed=seed, precision=precision)
                 meta = dict(ranking_meta(method, n_steps, quadrature, degs, models, data, images),
                             checkpoint=c.stem, iteration=c.iteration)
                 folder = sweep_folder(out, c.stem, name, names)
@@ -322,10 +322,8 @@ def setup_sweep(pairs: Mapping | Params | None = None, net: str | None = None,
     """
     from .lab import setup
 
-    (pairs, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device, methods, n_steps,
-     quadrature) = resolve(pairs, net=net, dataset_root=dataset_root, dataset_name=dataset_name,
-                           degradations=degradations, results_dir=results_dir, figures_dir=figures_dir,
-                           device=device, methods=methods, n_steps=n_steps, quadrature=quadrature)
+    given = Params.of_call(pairs, locals())
+    pairs, net = given.pairs, given.net
     if pairs is None and baseline is None and checkpoints is None:
         emb = embedded_sweep()
         pairs = {emb["net"]: dict(baseline=emb["baseline"], target=emb["checkpoints"],
@@ -349,8 +347,8 @@ def setup_sweep(pairs: Mapping | Params | None = None, net: str | None = None,
     pair = dict(baseline=baseline, target=cps[-1].path, **{k: entry[k] for k in ("dataset_root", "dataset_name",
                                                                                   "param_key") if entry.get(k)},
                 **({"arch": arch} if arch is not None else {}))
-    lab = setup({net: pair}, net, dataset_root, dataset_name, degradations, results_dir, figures_dir, device,
-                ["faig"] if methods is None else methods, n_steps, quadrature, rank=False, engine=engine)
+    methods = ["faig"] if given.methods is None else given.methods
+    lab = setup(given.replace(pairs={net: pair}, net=net, methods=methods), rank=False, engine=engine)
     p = lab.pair
     if max_images is not None:
         p.data = p.data.subset(max_images)

@@ -7,7 +7,7 @@ Fisher importance (:mod:`.fisher`) and a learned mask (:mod:`.learned_mask`, Loc
 from .base import Attribution, FilterScores
 from .numerics import DEFAULT_PRECISION, PRECISIONS, native_bf16, resolve_precision
 from .refine import ADAPTIVE_CHANGE, ADAPTIVE_DELTA, DEFAULT_QUADRATURE, DEFAULT_STEPS, Refiner
-from .registry import METHODS, PAPER_METHODS, attribute, method_class, register, resolve_methods
+from .registry import METHODS, PAPER_METHODS, attribute, register, resolve_methods
 # the methods, one file each (their order in tables and figures is their ``order``, not this import order)
 from .faig import FAIG
 from .ig import IntegratedGradients
@@ -17,7 +17,7 @@ from .task_vector import TaskVectorMagnitude
 from .fisher import FisherImportance
 from .learned_mask import LearnedMask
 
-__all__ = ["Attribution", "FilterScores", "METHODS", "register", "method_class", "resolve_methods", "attribute",
+__all__ = ["Attribution", "FilterScores", "METHODS", "register", "resolve_methods", "attribute",
            "Refiner", "FAIG", "IntegratedGradients", "AbsoluteFilterChange", "RandomFilters",
            "TaskVectorMagnitude", "FisherImportance", "LearnedMask", "PAPER_METHODS", "DEFAULT_QUADRATURE",
            "DEFAULT_STEPS", "ADAPTIVE_DELTA", "ADAPTIVE_CHANGE", "DEFAULT_PRECISION", "PRECISIONS", "native_bf16",

@@ -102,9 +102,10 @@ class FilterScores:
 class Attribution(ABC):
     """One filter-attribution method: ``Method(baseline, target, *, device=None, seed=0).attribute(data, ...)``.
 
-    Class attributes every method declares: ``name`` (registry key, results folder), ``label`` and
-    ``colour`` (tables, figures), ``inputs`` — what it reads from a dataset root: 'gt' (ground truth),
-    'degraded' (the LR inputs of each degradation), 'clean' (the clean LR inputs); empty: no images.
+    What every method declares, in its ``@register(...)`` line or as class attributes: ``name`` (registry key,
+    results folder), ``label`` and ``colour`` (tables, figures), ``order``, ``paper``, ``inputs`` — what it
+    reads from a dataset root: 'gt' (ground truth), 'degraded' (the LR inputs of each degradation), 'clean'
+    (the clean LR inputs); empty: no images.
     ``seed`` matters only for stochastic methods. Methods that use images compute them one image at a
     time (:meth:`attribute_image`), run by an engine (:mod:`~faig_helpers.engines`); with ``cache_dir``
     every image's result is saved as soon as it is done, so an interrupted run resumes, with any
@@ -212,6 +213,19 @@ class Attribution(ABC):
         finally:
             bar.close()
         return self.reduce([results[i] for i in range(len(data))], degs, info)
+
+    def per_filter_l1(self, which: str = "task_vector") -> torch.Tensor:
+        """Σ_kernel |τ| per filter (float64), τ = θ − θ̄ (``which="task_vector"``), or Σ_kernel |θ̄|
+        (``"baseline"``): what the image-free methods rank by."""
+        p = self.path
+        parts = {n: (p.theta[n] - p.theta_bar[n] if which == "task_vector" else p.theta_bar[n]).abs()
+                 for n in self.index.names}
+        return self.index.per_filter(parts).double()
+
+    def one_order(self, score: torch.Tensor | np.ndarray, degradations: list[str], info: dict) -> FilterScores:
+        """The same scores for every degradation (methods that use no images)."""
+        score = score.cpu().numpy() if isinstance(score, torch.Tensor) else np.asarray(score)
+        return FilterScores(self.name, {d: score.copy() for d in degradations}, info=info)
 
     def cache_key(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> str:
         """The folder of this run's per-image cache (:func:`~faig_helpers.methods.cache.cache_key`)."""

@@ -44,7 +44,7 @@ def scores_of(a: np.ndarray) -> np.ndarray:
     return np.stack([a[j] - a[[k for k in range(n) if k != j]].mean(0) for j in range(n)])
 
 
-@register
+@register(name="faig", label="FAIG", colour=COLORBLIND[0], order=10, inputs=("gt", "degraded"))
 class FAIG(Attribution):
     """Filter Attribution based on Integral Gradient.
 
@@ -55,10 +55,6 @@ class FAIG(Attribution):
     ``eliminate=False`` (ablation): score_D = mean over images of A_D, without subtracting the other
     degradations' attribution; the integral (and its adaptive stopping rule) is the same.
     """
-
-    name, label, colour = "faig", "FAIG", COLORBLIND[0]
-    order = 10
-    inputs = ("gt", "degraded")
 
     def __init__(self, baseline: nn.Module, target: nn.Module, *, device: str | torch.device | None = None,
                  seed: int = 0, precision: str = DEFAULT_PRECISION, eliminate: bool = True) -> None:

@@ -22,14 +22,9 @@ from .registry import register
 __all__ = ["FisherImportance"]
 
 
-@register
+@register(name="fisher", label="Fisher", colour=COLORBLIND[5], order=60, inputs=("gt", "degraded"), paper=False)
 class FisherImportance(Attribution):
     """Per degradation: Σ_kernel of the diagonal empirical Fisher on D's inputs at θ, times (θ − θ̄)²."""
-
-    name, label, colour = "fisher", "Fisher", COLORBLIND[5]
-    order = 60
-    inputs = ("gt", "degraded")
-    paper = False
 
     def settings(self, n_steps: int, quadrature: str, degradations) -> dict:
         return dict(method=self.name, degradations=list(degradations), precision=self.precision)

@@ -20,13 +20,10 @@ from .registry import register
 __all__ = ["IntegratedGradients"]
 
 
-@register
+@register(name="ig", label="IG", colour=COLORBLIND[1], order=20, inputs=("clean", "degraded"))
 class IntegratedGradients(Attribution):
     """IG baseline of the paper: per filter Σ_kernel |Σ_k w_k ∇_θ Σ f_θ(x(α_k))|, per degradation."""
 
-    name, label, colour = "ig", "IG", COLORBLIND[1]
-    order = 20
-    inputs = ("clean", "degraded")
     batch_size = 32  # path points per forward pass
 
     def attribute_image(self, data: DatasetRoot, i: int, n_steps: int, quadrature: str,

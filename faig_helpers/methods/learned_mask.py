@@ -28,15 +28,12 @@ from .registry import register
 __all__ = ["LearnedMask"]
 
 
-@register
+@register(name="mask", label="learned mask", colour=COLORBLIND[6], order=70, inputs=("gt", "degraded"),
+          paper=False)
 class LearnedMask(Attribution):
     """Per degradation: logits s, model θ̄ + σ(s) ⊙ τ filter-wise, trained on D's inputs against the ground truth
     with a sparsity penalty; ranking = descending s."""
 
-    name, label, colour = "mask", "learned mask", COLORBLIND[6]
-    order = 70
-    inputs = ("gt", "degraded")
-    paper = False
     steps, lr, sparsity = 60, 0.05, 0.1
 
     def settings(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> dict:

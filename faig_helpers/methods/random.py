@@ -12,13 +12,9 @@ from .registry import register
 __all__ = ["RandomFilters"]
 
 
-@register
+@register(name="random", label="random", colour=COLORBLIND[7], order=40, inputs=())
 class RandomFilters(Attribution):
     """Random baseline: independent seeded permutations, one per degradation, drawn in the set's order."""
-
-    name, label, colour = "random", "random", COLORBLIND[7]
-    order = 40
-    inputs = ()
 
     def settings(self, n_steps: int, quadrature: str, degradations: Sequence[str]) -> dict:
         return dict(method=self.name, degradations=list(degradations), seed=self.seed)

@@ -3,6 +3,7 @@ decorator, the paper's comparison set and the one-call :func:`attribute`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -14,30 +15,31 @@ from ..registry import Registry
 from .base import Attribution, FilterScores
 from .numerics import DEFAULT_PRECISION
 
-__all__ = ["METHODS", "register", "method_class", "PAPER_METHODS", "resolve_methods", "attribute"]
+__all__ = ["METHODS", "register", "PAPER_METHODS", "resolve_methods", "attribute"]
 
 
 #: the attribution methods by name, listed (tables, figures, ``methods="all"``) in their ``order``
 METHODS: Registry[type[Attribution]] = Registry("attribution method", ConfigError)
 
 
-def register(cls: type[Attribution]) -> type[Attribution]:
-    """Class decorator: add a method to :data:`METHODS` under its ``name``, in its ``order``; a method that declares
-    no ``label`` is labelled by its name, one that declares no ``colour`` gets the next free colour of the
-    colour-blind palette."""
-    if not getattr(cls, "name", ""):
-        raise ConfigError(f"{cls.__name__} declares no 'name'")
-    cls.label = cls.__dict__.get("label") or cls.name
-    if cls.__dict__.get("colour") is None:
-        used = {tuple(m.colour) for m in METHODS.values() if m.colour is not None and not isinstance(m.colour, str)}
-        free = [c for c in COLORBLIND if tuple(c) not in used]
-        cls.colour = free[0] if free else "0.3"  # the palette is used up: dark grey
-    return METHODS.register(cls, name=cls.name, order=cls.order)
-
-
-def method_class(name: str) -> type[Attribution]:
-    """The registered method ``name``, or a :class:`ConfigError` listing the registered ones."""
-    return METHODS[name]
+def register(cls: type[Attribution] | None = None, **declared) -> Any:
+    """Class decorator: add a method to :data:`METHODS` under its ``name``, in its ``order``. Plain ``@register``
+    reads the class attributes; ``@register(name=, label=, colour=, order=, inputs=, paper=)`` declares them in
+    one line. A method with no ``label`` is labelled by its name; one with no ``colour`` gets the next free
+    colour of the colour-blind palette."""
+    def add(cls: type[Attribution]) -> type[Attribution]:
+        for key, value in declared.items():
+            setattr(cls, key, value)
+        if not getattr(cls, "name", ""):
+            raise ConfigError(f"{cls.__name__} declares no 'name'")
+        cls.label = cls.__dict__.get("label") or cls.name
+        if cls.__dict__.get("colour") is None:
+            used = {tuple(m.colour) for m in METHODS.values()
+                    if m.colour is not None and not isinstance(m.colour, str)}
+            free = [c for c in COLORBLIND if tuple(c) not in used]
+            cls.colour = free[0] if free else "0.3"  # the palette is used up: dark grey
+        return METHODS.register(cls, name=cls.name, order=cls.order)
+    return add if cls is None else add(cls)
 
 
 class _PaperMethods:
@@ -63,7 +65,7 @@ def resolve_methods(methods: Sequence[str] | None) -> list[str]:
     registration order; ``"all"``: every registered method."""
     names = list(PAPER_METHODS) if methods is None else list(METHODS) if methods == "all" else list(methods)
     for m in names:
-        method_class(m)
+        METHODS[m]
     if not names:
         raise ConfigError("methods is empty: name at least one of " + ", ".join(METHODS))
     return names
@@ -73,5 +75,5 @@ def attribute(method: str, baseline: nn.Module, target: nn.Module, data: Dataset
               device: str | torch.device | None = None, seed: int = 0, precision: str = DEFAULT_PRECISION,
               **options) -> FilterScores:
     """``METHODS[method](baseline, target, device=, seed=, precision=).attribute(data, **options)``."""
-    return method_class(method)(baseline, target, device=device, seed=seed, precision=precision).attribute(
+    return METHODS[method](baseline, target, device=device, seed=seed, precision=precision).attribute(
         data, **options)

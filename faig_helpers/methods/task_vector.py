@@ -14,17 +14,10 @@ from .registry import register
 __all__ = ["TaskVectorMagnitude"]
 
 
-@register
+# paper=False: a localizer of the model-merging field, not one of the paper's comparisons
+@register(name="task_vector", label="|τ| (TIES)", colour=COLORBLIND[4], order=50, inputs=(), paper=False)
 class TaskVectorMagnitude(Attribution):
     """TIES's trim per filter: Σ_kernel |θ − θ̄|, one order for all degradations."""
 
-    name, label, colour = "task_vector", "|τ| (TIES)", COLORBLIND[4]
-    order = 50
-    inputs = ()
-    paper = False  # a localizer of the model-merging field, not one of the paper's comparisons
-
     def reduce(self, results: list, degradations: list[str], info: dict) -> FilterScores:
-        p = self.path
-        score = self.index.per_filter({n: (p.theta[n] - p.theta_bar[n]).abs() for n in self.index.names})
-        score = score.double().cpu().numpy()
-        return FilterScores(self.name, {d: score.copy() for d in degradations}, info=info)
+        return self.one_order(self.per_filter_l1(), degradations, info)
