@@ -1,11 +1,17 @@
 """Small real networks and data for fast tests."""
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import torch
 
 from faig_helpers.archs import MSRResNet, SRCNNStyle
-from faig_helpers.checkpoint import save_checkpoint
+from faig_helpers.checkpoint import load_pair, save_checkpoint
 from faig_helpers.degradations import CLEAN, DatasetRoot, degradation
+from faig_helpers.images import write_image
+from faig_helpers.methods import AbsoluteFilterChange, RandomFilters
+from faig_helpers.panel import ModulationPanel
+from faig_helpers.rankings import load_scores
 
 
 def tiny_pair(tmp_path, arch: str = "srresnet", seed: int = 0):
@@ -38,3 +44,36 @@ def save_tiny_root(data: DatasetRoot, root) -> None:
                        *((degradation(d).folder, v) for d, v in data.inputs.items())]:
         for name, t in zip(data.names, ts):
             write_image(root / folder / name, to_image(t))
+
+
+def write_hr_folder(tmp_path):
+    """An HR folder of three images: RGB, 8-bit gray and RGBA (odd sizes)."""
+    rng = np.random.default_rng(1)
+    folder = tmp_path / "hr"
+    write_image(folder / "a.png", rng.random((30, 26, 3)))
+    gray = (rng.random((24, 24)) * 255).astype(np.uint8)
+    cv2.imwrite(str(folder / "gray.png"), gray)
+    rgba = np.dstack([(rng.random((20, 22, 3)) * 255).astype(np.uint8), np.full((20, 22), 128, np.uint8)])
+    cv2.imwrite(str(folder / "rgba.png"), rgba)
+    return folder
+
+
+def tiny_panel(tmp_path) -> ModulationPanel:
+    """A λ panel on :func:`tiny_pair` (blur: AbsoluteFilterChange's ranking, noise: RandomFilters'), its models also
+    as ``panel.models``; its exports go to ``tmp_path / "models"`` as ``tiny_*.pth``."""
+    baseline, target = load_pair(*tiny_pair(tmp_path))
+    s = AbsoluteFilterChange(baseline, target).attribute()
+    s.scores["noise"] = RandomFilters(baseline, target).attribute().score("noise")
+    p = ModulationPanel(baseline, target, s, tiny_data(2, size=32), crop=12, export_dir=tmp_path / "models",
+                        name="tiny")
+    p.models = (baseline, target)
+    return p
+
+
+def _sd(path, key="params_ema"):
+    return torch.load(path, map_location="cpu", weights_only=True)[key]
+
+
+def load_rankings(folder):
+    s = load_scores(folder, "x")
+    return {"blur": s.ranking("blur"), "noise": s.ranking("noise")}

@@ -8,7 +8,9 @@ import torch
 from faig_helpers.degradations import (CLEAN, CLEAN_FOLDER, GT_FOLDER, MANIFEST, blur, build_dataset_root, degradation,
                                        degradation_set, downsample, gaussian_kernel, load_dataset, read_manifest)
 from faig_helpers.errors import DegradationError, ImageError
-from faig_helpers.images import mod_crop, read_image, to_tensor, write_image
+from faig_helpers.images import to_tensor
+
+from helpers import write_hr_folder
 
 
 def test_gaussian_kernel_matches_opencv():
@@ -43,14 +45,7 @@ def _digest(root):
 
 @pytest.fixture
 def hr_folder(tmp_path):
-    rng = np.random.default_rng(1)
-    folder = tmp_path / "hr"
-    write_image(folder / "a.png", rng.random((30, 26, 3)))
-    gray = (rng.random((24, 24)) * 255).astype(np.uint8)
-    cv2.imwrite(str(folder / "gray.png"), gray)
-    rgba = np.dstack([(rng.random((20, 22, 3)) * 255).astype(np.uint8), np.full((20, 22), 128, np.uint8)])
-    cv2.imwrite(str(folder / "rgba.png"), rgba)
-    return folder
+    return write_hr_folder(tmp_path)
 
 
 def test_dataset_root_layout_and_byte_identical_rerun(hr_folder, tmp_path):
@@ -65,13 +60,6 @@ def test_dataset_root_layout_and_byte_identical_rerun(hr_folder, tmp_path):
     assert data.gt[0].shape == (1, 3, 30, 26) and data.inputs["blur"][0].shape == (1, 3, 15, 13)
     assert data.degradations == ["blur", "noise"] and read_manifest(r1)["degradations"] == ["blur", "noise"]
     assert data.gt[1].shape[1] == 3  # gray converted to 3 channels
-
-
-def test_gray_and_rgba_are_converted(hr_folder):
-    g = read_image(hr_folder / "gray.png")
-    assert g.shape == (24, 24, 3) and np.array_equal(g[..., 0], g[..., 2])
-    assert read_image(hr_folder / "rgba.png").shape == (20, 22, 3)
-    assert mod_crop(np.zeros((31, 27, 3)), 2).shape == (30, 26, 3)
 
 
 def test_unreadable_files_and_mismatched_names_are_clear_errors(hr_folder, tmp_path):
@@ -96,25 +84,6 @@ def test_subset_crops_lr_and_gt_at_matching_positions(hr_folder, tmp_path):
     top, left = (15 - 5) // 2, (13 - 5) // 2
     assert torch.equal(sub.gt[0], data.gt[0][..., 2 * top:2 * top + 10, 2 * left:2 * left + 10])
     assert torch.equal(sub.clean[0], data.clean[0][..., top:top + 5, left:left + 5])
-
-
-@pytest.mark.parametrize("exclusive", [False, True])
-def test_training_mix_proportions(exclusive):
-    from faig_helpers.train import degrade_batch
-
-    hr = torch.rand(1, 3, 16, 16).expand(4000, 3, 16, 16).contiguous()
-    g = torch.Generator().manual_seed(0)
-    p = (1 / 3, 1 / 3) if exclusive else (0.5, 0.5)
-    lr = degrade_batch(hr, dict(zip(("blur", "noise"), p)), g, 2, exclusive=exclusive)
-    clean, blurred = CLEAN.apply(hr[:1]), degradation("blur").apply(hr[:1])
-    is_clean = (lr == clean).flatten(1).all(1)
-    is_blur = (lr == blurred).flatten(1).all(1)
-    noisy = ~is_clean & ~is_blur  # noise only, or blur then noise
-    want = (1 / 3, 1 / 3, 1 / 3) if exclusive else (0.25, 0.25, 0.5)
-    for got, w in zip((is_clean, is_blur, noisy), want):
-        assert abs(got.float().mean().item() - w) < 0.03
-    for scale in (3, 4):  # any scale: LR size = HR size / scale
-        assert degrade_batch(hr[:4, :, :12, :12], {"blur": 0.5, "noise": 0.5}, g, scale).shape[-1] == 12 // scale
 
 
 def test_degradation_names_folders_and_words():

