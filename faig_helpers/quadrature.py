@@ -23,7 +23,7 @@ import numpy as np
 from .errors import ConfigError
 from .registry import Registry
 
-__all__ = ["QUADRATURES", "RULES", "ADAPTIVE", "ADAPTIVE_MAX", "check", "nodes_and_weights", "refinements"]
+__all__ = ["QUADRATURES", "ADAPTIVE", "ADAPTIVE_MAX", "check", "nodes_and_weights", "refinements"]
 
 Rule = Callable[[int], tuple[np.ndarray, np.ndarray]]
 #: the quadrature rules by name: ``n → (α_k, w_k)`` on [0, 1] (the adaptive rule has none: see :func:`refinements`)
@@ -66,10 +66,6 @@ def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
 @QUADRATURES.register(name=ADAPTIVE, order=60)
 def _adaptive(n: int) -> tuple[np.ndarray, np.ndarray]:
     raise ConfigError(f"'{ADAPTIVE}' has no fixed nodes: use refinements()")
-
-
-#: the names of the built-in rules (the registry, :data:`QUADRATURES`, is what the CLI and checks read)
-RULES = tuple(QUADRATURES)
 
 
 def refinements(rule: str, n_steps: int) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:

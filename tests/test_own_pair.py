@@ -106,7 +106,8 @@ def test_the_notebooks_run_on_a_pair_that_is_not_ours(own, name, monkeypatch):
         params = dict(pairs={name: [str(b), str(t)]}, dataset_root=str(root / x), dataset_name="own",
                       results_dir=str(results), figures_dir=str(figures), **FAST, **NOTEBOOK_FAST.get(key, {}))
         papermill.execute_notebook(str(nb), str(root / f"{name}_{nb.name}"), parameters=params,
-                                   cwd=str(nb.parent), progress_bar=False, kernel_name="python3")
+                                   cwd=str(nb.parent), progress_bar=False, kernel_name="python3",
+                                   execution_timeout=600)  # a hung cell fails the test, never blocks CI
         missing = {f for f in _figures(nb, name, ["blur", "noise"]) if not (figures / f).is_file()}
         assert not missing, f"{nb.name} on {name} did not write {missing}"
     ran = {m for m in METHODS if Layout(results).rankings(name, "own", m).is_dir()}

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from faig_helpers.quadrature import RULES, nodes_and_weights, refinements
+from faig_helpers.quadrature import QUADRATURES, nodes_and_weights, refinements
 
 
-@pytest.mark.parametrize("method", [r for r in RULES if r != "adaptive"])
+@pytest.mark.parametrize("method", [r for r in QUADRATURES if r != "adaptive"])
 def test_quadrature_weights_sum_to_one_and_integrate_linear_exactly(method):
     a, w = nodes_and_weights(method, 7)
     assert w.sum() == pytest.approx(1.0)
