@@ -70,7 +70,8 @@ def tiny_panel(tmp_path) -> ModulationPanel:
     return p
 
 
-def _sd(path, key="params_ema"):
+def saved_state_dict(path, key="params_ema"):
+    """The state dict a checkpoint file holds under ``key``."""
     return torch.load(path, map_location="cpu", weights_only=True)[key]
 
 

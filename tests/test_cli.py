@@ -23,7 +23,7 @@ from faig_helpers.modulation import modulated_state_dict
 from faig_helpers.panel import ModulationPanel
 from faig_helpers.rankings import load_scores
 
-from helpers import _sd, load_rankings, save_tiny_root, tiny_data, tiny_pair
+from helpers import load_rankings, save_tiny_root, saved_state_dict, tiny_data, tiny_pair
 from sweep_helpers import tiny_experiment
 
 LAM = 0.6
@@ -51,7 +51,7 @@ def _by_hand(baseline_sd, target_sd, index_file, lam, percent):
 @pytest.fixture
 def pair_and_ranking(tmp_path):
     b, t = tiny_pair(tmp_path)
-    n = len(FilterIndex.from_state_dict(_sd(t)))
+    n = len(FilterIndex.from_state_dict(saved_state_dict(t)))
     folder = tmp_path / "ranking"
     folder.mkdir()
     rng = np.random.default_rng(3)
@@ -65,16 +65,16 @@ def test_exported_checkpoint_equals_an_independent_construction(pair_and_ranking
     out = tmp_path / "m.pth"
     modulate_main(["--baseline", str(b), "--target", str(t), "--ranking", str(folder), "--degradation", "noise",
                    "--lambda", str(LAM), "--percent", "1", "--out", str(out)])
-    want, k = _by_hand(_sd(b), _sd(t), folder / "noise_index.txt", LAM, 1)
+    want, k = _by_hand(saved_state_dict(b), saved_state_dict(t), folder / "noise_index.txt", LAM, 1)
     assert k >= 1
     ckpt = torch.load(out, map_location="cpu", weights_only=True)
     assert set(ckpt) == {"params_ema", "params"}
     for key in ("params_ema", "params"):
         got = ckpt[key]
-        assert list(got) == list(_sd(t))
+        assert list(got) == list(saved_state_dict(t))
         for name in want:
             assert torch.equal(got[name], want[name]), name
-    changed = sum(int((want[n] != _sd(t)[n]).any(dim=(-1, -2)).sum()) for n in want if want[n].ndim == 4)
+    changed = sum(int((want[n] != saved_state_dict(t)[n]).any(dim=(-1, -2)).sum()) for n in want if want[n].ndim == 4)
     assert changed == k  # exactly the top-k filters moved (random perturbation: every filter differs)
     model = load_model(out)  # our loader, strict
     x = torch.rand(1, 3, 8, 8)
@@ -89,17 +89,17 @@ def test_export_function_matches_cli_and_dni_ends(pair_and_ranking, tmp_path):
     a = fl.export_modulated(b, t, tmp_path / "a.pth", LAM, degradation_name="noise", percent=1, ranking=folder)
     modulate_main(["--baseline", str(b), "--target", str(t), "--ranking", str(folder / "noise_index.txt"),
                    "--degradation", "noise", "--lambda", str(LAM), "--out", str(tmp_path / "c.pth")])
-    for k, v in _sd(a).items():
-        assert torch.equal(v, _sd(tmp_path / "c.pth")[k])
+    for k, v in saved_state_dict(a).items():
+        assert torch.equal(v, saved_state_dict(tmp_path / "c.pth")[k])
     for lam, ref in ((0.0, b), (1.0, t)):
         modulate_main(["--baseline", str(b), "--target", str(t), "--dni", "--lambda", str(lam),
                        "--out", str(tmp_path / "d.pth")])
-        for k, v in _sd(tmp_path / "d.pth").items():
-            assert torch.equal(v, _sd(ref)[k]), (lam, k)
+        for k, v in saved_state_dict(tmp_path / "d.pth").items():
+            assert torch.equal(v, saved_state_dict(ref)[k]), (lam, k)
     main(["modulate", "--baseline", str(b), "--target", str(t), "--dni", "--lambda", "0.25", "--out",
           str(tmp_path / "q.pth")])  # python -m faig_helpers modulate
-    for k, v in _sd(tmp_path / "q.pth").items():
-        assert torch.equal(v, 0.25 * _sd(t)[k] + 0.75 * _sd(b)[k])
+    for k, v in saved_state_dict(tmp_path / "q.pth").items():
+        assert torch.equal(v, 0.25 * saved_state_dict(t)[k] + 0.75 * saved_state_dict(b)[k])
 
 
 def test_cli_modulate_ranks_with_faig_on_a_dataset_root(tmp_path):
@@ -114,7 +114,7 @@ def test_cli_modulate_ranks_with_faig_on_a_dataset_root(tmp_path):
     scores = FAIG(mb, mt).attribute(fl.load_dataset(root, clean=False), n_steps=4, quadrature="gausslegendre",
                                     progress=False)
     want = modulated_state_dict(mb.state_dict(), mt.state_dict(), scores.top("blur", 5), 0.0)
-    for k, v in _sd(out).items():
+    for k, v in saved_state_dict(out).items():
         assert torch.equal(v, want[k])
 
 

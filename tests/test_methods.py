@@ -13,8 +13,8 @@ from faig_helpers.engines import LocalEngine
 from faig_helpers.errors import AttributionError
 from faig_helpers.filters import FilterIndex, ranking_from_scores
 from faig_helpers.filters import top_jaccard as fl_top_jaccard
-from faig_helpers.methods import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, FAIG, METHODS, AbsoluteFilterChange, Attribution,
-                                  IntegratedGradients, RandomFilters, attribute)
+from faig_helpers.methods import (ADAPTIVE_CHANGE, ADAPTIVE_DELTA, ADAPTIVE_MIN_NODES, FAIG, METHODS,
+                                  AbsoluteFilterChange, Attribution, IntegratedGradients, RandomFilters, attribute)
 from faig_helpers.reference import original_faig_scores
 
 from helpers import tiny_data, tiny_pair
@@ -23,9 +23,10 @@ STEPS = 100
 
 
 def test_adaptive_rule_stops_when_the_ranked_score_is_stable(tmp_path):
-    """Each image stops at the first level (from the second on) where its ranked score s = A_blur − A_noise
-    moved by at most ADAPTIVE_CHANGE (relative L1) since the previous level and both completeness deltas are
-    within ADAPTIVE_DELTA of the attribution mass — and its result is then the trapezoid rule on that many nodes."""
+    """Each image stops at the first level of at least ADAPTIVE_MIN_NODES nodes where its ranked score
+    s = A_blur − A_noise moved by at most ADAPTIVE_CHANGE (relative L1) since the previous level and both
+    completeness deltas are within ADAPTIVE_DELTA of the attribution mass — and its result is then the trapezoid
+    rule on that many nodes."""
     baseline, target = load_pair(*tiny_pair(tmp_path))
     data = tiny_data(2)
     f = FAIG(baseline, target)
@@ -44,8 +45,9 @@ def test_adaptive_rule_stops_when_the_ranked_score_is_stable(tmp_path):
     assert s.info["cancelled"] == []
     for i, nodes in enumerate(s.info["nodes"]):
         j = levels.index(nodes)
-        assert j >= 1 and (stable(levels[j - 1], nodes, i) or nodes == 129)  # stopped when stable (or at the cap)
-        assert not any(stable(levels[m - 1], levels[m], i) for m in range(1, j))  # and not before
+        first = levels.index(ADAPTIVE_MIN_NODES)
+        assert j >= first and (stable(levels[j - 1], nodes, i) or nodes == 129)  # stopped when stable (or the cap)
+        assert not any(stable(levels[m - 1], levels[m], i) for m in range(first, j))  # and not before
         np.testing.assert_allclose(s.per_image["blur"][i], score(nodes, i), rtol=1e-4,
                                    atol=1e-6 * np.abs(trap[nodes][i]["A"]).max())
 

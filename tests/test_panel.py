@@ -9,7 +9,7 @@ from faig_helpers.checkpoint import load_model
 from faig_helpers.filters import top_count
 from faig_helpers.modulation import dni_state_dict, modulated_state_dict
 
-from helpers import _sd, tiny_panel
+from helpers import saved_state_dict, tiny_panel
 
 
 @pytest.fixture
@@ -59,14 +59,14 @@ def test_panel_exports_the_model_it_shows(panel, tmp_path):
     assert path.parent == tmp_path / "models" and path.name == "tiny_noise_top10pct_lambda0.30.pth"
     want = modulated_state_dict(b, t, panel.scores.top("noise", 10), 0.3)
     for key in ("params_ema", "params"):
-        for k, v in _sd(path, key).items():
+        for k, v in saved_state_dict(path, key).items():
             assert torch.equal(v, want[k])
     x = panel.input("noise", 0)
     with torch.no_grad():
         assert torch.allclose(load_model(path)(x), panel.update(0.3, "noise", 10, 0)["output_tensor"], atol=1e-5)
     dni = panel.export(0.5, "noise", 10, mode="dni", folder=tmp_path / "other")
     assert dni == tmp_path / "other" / "tiny_dni_lambda0.50.pth"
-    for k, v in _sd(dni).items():
+    for k, v in saved_state_dict(dni).items():
         assert torch.equal(v, dni_state_dict(b, t, 0.5)[k])
     r = panel.update(0.5, "noise", 10, 0, mode="dni")
     with torch.no_grad():

@@ -13,7 +13,7 @@ from faig_helpers.filters import FilterIndex
 from faig_helpers.images import write_image
 from faig_helpers.train import TrainConfig, train
 
-from helpers import _sd
+from helpers import saved_state_dict
 
 
 def test_masked_training_changes_only_the_masked_entries(tmp_path):
@@ -29,7 +29,7 @@ def test_masked_training_changes_only_the_masked_entries(tmp_path):
     cfg = TrainConfig(iters=3, batch=2, patch=16, lr=1e-2, ema_decay=0.5, mix={"blur": 1.0}, save_every=10**6)
     out = train(net, tmp_path / "imgs", tmp_path / "m.pth", cfg, progress=False, trainable=masks)
     for key in ("params", "params_ema"):
-        sd = _sd(out, key)
+        sd = saved_state_dict(out, key)
         for name, v in sd.items():
             if name in masks:
                 m = masks[name].expand_as(v)

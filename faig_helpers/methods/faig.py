@@ -84,10 +84,11 @@ class FAIG(Attribution):
 
         The adaptive rule refines (5, 9, 17, … nodes) until what is *ranked* is stable: for two or more inputs the
         score s_x = A_x − mean_{x' ≠ x} A_{x'} (one input: A_x itself) moves by at most ADAPTIVE_CHANGE (relative
-        L1, ‖s_j − s_{j−1}‖₁ / ‖s_j‖₁) between levels, and every |delta_mass| is at most ADAPTIVE_DELTA — a
-        scale that does not vanish where a pair barely differs on some inputs (ΔL ≈ 0), unlike |ΔL| — or the
-        node cap is reached (a warning names the image). A score below ``SCORE_NOISE`` × the attributions it is
-        the difference of is float32 rounding, not a ranking: it is refined to the cap and flagged."""
+        L1, ‖s_j − s_{j−1}‖₁ / ‖s_j‖₁) between levels, from ADAPTIVE_MIN_NODES (17) on, and every |delta_mass| is
+        at most ADAPTIVE_DELTA — a scale that does not vanish where a pair barely differs on some inputs (ΔL ≈ 0),
+        unlike |ΔL| — or the node cap is reached (a warning names the image). A score below ``SCORE_NOISE`` × the
+        attributions it is the difference of is float32 rounding, not a ranking: it is refined to the cap and
+        flagged."""
         path, model = self.path, model or self.path.model
         y = gt.to(self.device)
 
