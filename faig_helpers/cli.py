@@ -241,7 +241,7 @@ def lam_main(argv: Sequence[str] | None = None) -> Path:
         ap.error("--degradation is needed with a ranking folder (which {D}_index.txt)")
     options = dict(sigma=a.sigma, fold=a.fold, kernel_size=a.kernel)
     try:
-        from .modulation import ranking_top
+        from .rankings import ranking_top
         from .viz import plot_lam_panels, savefig
 
         lr = to_tensor(read_image(a.image))

@@ -79,9 +79,7 @@ def jaccard_matrix(sets: Mapping[str, np.ndarray]) -> pd.DataFrame:
     import pandas as pd
 
     keys = list(sets)
-    s = {k: set(np.asarray(v).tolist()) for k, v in sets.items()}
-    m = [[len(s[a] & s[b]) / max(1, len(s[a] | s[b])) for b in keys] for a in keys]
-    return pd.DataFrame(m, index=keys, columns=keys)
+    return pd.DataFrame([[jaccard(sets[a], sets[b]) for b in keys] for a in keys], index=keys, columns=keys)
 
 
 #: a Conv2d (or Linear) module with this attribute set to True holds no filters of its own (e.g. SPAN's

@@ -14,4 +14,5 @@ class AbsoluteFilterChange(Attribution):
     """|Δθ| baseline: per filter Σ_kernel |θ − θ̄| / Σ_kernel |θ̄|, one order for all degradations."""
 
     def reduce(self, results: list, degradations: list[str], info: dict) -> FilterScores:
-        return self.one_order(self.per_filter_l1() / self.per_filter_l1("baseline"), degradations, info)
+        change = self.per_filter_l1(self.path.difference()) / self.per_filter_l1(self.path.theta_bar)
+        return self.one_order(change, degradations, info)

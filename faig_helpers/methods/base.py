@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -214,13 +214,10 @@ class Attribution(ABC):
             bar.close()
         return self.reduce([results[i] for i in range(len(data))], degs, info)
 
-    def per_filter_l1(self, which: str = "task_vector") -> torch.Tensor:
-        """Σ_kernel |τ| per filter (float64), τ = θ − θ̄ (``which="task_vector"``), or Σ_kernel |θ̄|
-        (``"baseline"``): what the image-free methods rank by."""
-        p = self.path
-        parts = {n: (p.theta[n] - p.theta_bar[n] if which == "task_vector" else p.theta_bar[n]).abs()
-                 for n in self.index.names}
-        return self.index.per_filter(parts).double()
+    def per_filter_l1(self, tensors: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Σ_kernel |t| per filter (float64) of per-parameter tensors, e.g. the task vector
+        (``self.path.difference()``) or θ̄: what the image-free methods rank by."""
+        return self.index.per_filter({n: tensors[n].abs() for n in self.index.names}).double()
 
     def one_order(self, score: torch.Tensor | np.ndarray, degradations: list[str], info: dict) -> FilterScores:
         """The same scores for every degradation (methods that use no images)."""

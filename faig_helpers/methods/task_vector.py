@@ -20,4 +20,4 @@ class TaskVectorMagnitude(Attribution):
     """TIES's trim per filter: Σ_kernel |θ − θ̄|, one order for all degradations."""
 
     def reduce(self, results: list, degradations: list[str], info: dict) -> FilterScores:
-        return self.one_order(self.per_filter_l1(), degradations, info)
+        return self.one_order(self.per_filter_l1(self.path.difference()), degradations, info)

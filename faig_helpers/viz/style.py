@@ -9,13 +9,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import seaborn as sns
 
+from ..colours import COLORBLIND as _cb
 from ..degradations import degradation
 from ..io_utils import atomic_path
 from ..methods import METHODS
 
 __all__ = ["method_label", "method_colour", "degradation_colours", "function_label", "use_style", "savefig"]
 
-_cb = sns.color_palette("colorblind")
 #: fixed colours of the base operators' degradations across figures; other degradations take the rest
 _DEGRADATION_COLOURS = {"blur": _cb[0], "noise": _cb[3], "jpeg": _cb[4]}
 
